@@ -1,0 +1,14 @@
+"""The `emopy` command line: one Typer app; each module here adds the commands of one area.
+
+Commands only parse arguments and call library functions; heavy imports happen inside them.
+"""
+
+from __future__ import annotations
+
+from ._app import app
+from . import data, predict, train  # noqa: F401,E402  (importing registers the commands)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

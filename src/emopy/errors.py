@@ -1,0 +1,51 @@
+"""Exceptions raised by emopy.
+
+EmopyError                      root of everything emopy raises on purpose
+ ├── UnknownEmotionError        (also ValueError) a name not in the vocabulary
+ ├── DataError                  (also ValueError) a dataset file that cannot be used
+ ├── ModelFileError             (also ValueError) a model file without the metadata we need
+ ├── ImageDecodeError           (also ValueError) bytes that are not a readable image
+ └── MissingExtraError          (also ImportError) an optional dependency is not installed
+"""
+
+from __future__ import annotations
+
+
+class EmopyError(Exception):
+    """Root of every error emopy raises on purpose."""
+
+
+class UnknownEmotionError(EmopyError, ValueError):
+    """An emotion name that is neither canonical nor a known alias."""
+
+
+class DataError(EmopyError, ValueError):
+    """A dataset file or folder that cannot be loaded as asked."""
+
+
+class ModelFileError(EmopyError, ValueError):
+    """A model file that is missing, unreadable or lacks the metadata emopy needs."""
+
+
+class ImageDecodeError(EmopyError, ValueError):
+    """Input that cannot be decoded into an image."""
+
+
+class MissingExtraError(EmopyError, ImportError):
+    """An optional dependency group is not installed."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"{package} is required for this feature but is not installed; "
+            f"install it with: pip install 'emopy[{extra}]'"
+        )
+
+
+def require(module: str, extra: str):
+    """Import `module` or raise MissingExtraError naming the extra that provides it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise MissingExtraError(module, extra) from exc

@@ -1,0 +1,71 @@
+"""The metadata every emopy model file carries, written at export and read back at load.
+
+An exported `.onnx` holds two metadata entries: `emopy_format` (an integer version of this
+schema) and `emopy_card` (this dataclass as JSON). Loading refuses a file where either is
+missing or the format is not one this version reads, instead of guessing preprocessing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from .errors import ModelFileError
+
+FORMAT_VERSION = 1
+FORMAT_KEY, CARD_KEY = "emopy_format", "emopy_card"
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a user needs to trust and use a model file.
+
+    Preprocessing: a grayscale face crop (box enlarged by `face_margin` on each side) is
+    resized to `image_size` square, centre-cropped to `input_size`, and fed as float 0..255;
+    the graph normalises internally ((x/255 - mean)/std) and outputs probabilities over `labels`.
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    arch: str
+    image_size: int = 48
+    input_size: int = 44
+    mean: float = 0.5
+    std: float = 0.25
+    face_margin: float = 0.1
+    frames: int = 0  # > 0: sequence model taking that many frames
+    dataset: str = ""
+    protocol: str = ""
+    metrics: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+    params: int = 0
+    weights_sha256: str = ""
+    emopy_version: str = ""
+    created: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str], where: str) -> "ModelCard":
+        """Parse and check the metadata map of an ONNX file."""
+        if FORMAT_KEY not in meta or CARD_KEY not in meta:
+            raise ModelFileError(
+                f"{where}: not an emopy model file (no '{FORMAT_KEY}' metadata); export models with "
+                "`emopy train` / emopy.train.export, or use a shipped model name (see `emopy models`)"
+            )
+        try:
+            version = int(meta[FORMAT_KEY])
+        except ValueError:
+            raise ModelFileError(f"{where}: unreadable model format version {meta[FORMAT_KEY]!r}") from None
+        if version != FORMAT_VERSION:
+            raise ModelFileError(
+                f"{where}: model format version {version}, but this emopy reads version {FORMAT_VERSION}; "
+                f"{'upgrade emopy' if version > FORMAT_VERSION else 're-export the model with this emopy'}"
+            )
+        try:
+            data = json.loads(meta[CARD_KEY])
+            data["labels"] = tuple(data["labels"])
+            return cls(**data)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ModelFileError(f"{where}: corrupt emopy model card ({exc})") from None

@@ -1,0 +1,10 @@
+"""Model registry: `create_model(name, num_classes)` and `list_models()` (needs emopy[train])."""
+
+from ..errors import require
+
+require("torch", "train")
+
+from ._registry import ModelInfo, UnknownModelError, create_model, list_models, model_info, register_model  # noqa: E402
+from . import emopy_nets, temporal, transfer, vgg  # noqa: E402,F401  (importing registers)
+
+__all__ = ["ModelInfo", "UnknownModelError", "create_model", "list_models", "model_info", "register_model"]

@@ -1,0 +1,68 @@
+"""A timm-style model registry: architectures register a builder under a unique name."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import EmopyError
+
+
+class UnknownModelError(EmopyError, KeyError):
+    """A model name that is not registered."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the registry knows about an architecture before building it."""
+
+    name: str
+    builder: Callable
+    temporal: bool  # input N x T x 1 x H x W instead of N x 1 x H x W
+    description: str
+
+
+_REGISTRY: dict[str, ModelInfo] = {}
+
+
+def register_model(name: str, *, temporal: bool = False):
+    """Decorator: register `fn(num_classes, **kwargs) -> nn.Module` under `name`."""
+
+    def wrap(fn: Callable) -> Callable:
+        if name in _REGISTRY:
+            raise EmopyError(f"model {name!r} is already registered")
+        doc = (fn.__doc__ or "").strip().splitlines()
+        _REGISTRY[name] = ModelInfo(name, fn, temporal, doc[0] if doc else "")
+        return fn
+
+    return wrap
+
+
+def model_info(name: str) -> ModelInfo:
+    """Registry entry for `name`, with close matches suggested when it is unknown."""
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.4)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownModelError(f"unknown architecture {name!r}{hint} (available: {', '.join(list_models())})")
+    return _REGISTRY[name]
+
+
+def list_models() -> list[str]:
+    """Names of all registered architectures, sorted."""
+    return sorted(_REGISTRY)
+
+
+def create_model(name: str, num_classes: int, **kwargs):
+    """Build architecture `name` with `num_classes` outputs; None-valued kwargs are ignored."""
+    info = model_info(name)
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    model = info.builder(num_classes=num_classes, **kwargs)
+    model.emopy_arch = name
+    model.emopy_temporal = info.temporal
+    return model

@@ -1,0 +1,69 @@
+"""EmoPy's TransferLearningNN: one of our own trained FER backbones with a new head.
+
+No ImageNet weights can be downloaded here, so the backbone is an emopy model trained on
+FER2013/FER+ (a run's `best-*.pt` or an exported `.onnx`), fine-tuned to a user's emotion set
+or small dataset, optionally frozen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import ModelFileError
+from ._registry import create_model, register_model
+
+
+def backbone_state(weights: str | Path) -> dict[str, torch.Tensor]:
+    """Backbone tensors (everything but the classifier) from a checkpoint or an ONNX file."""
+    path = Path(weights)
+    if not path.exists():
+        raise ModelFileError(f"{path}: no such weights file (give a run's best-*.pt or an exported .onnx)")
+    if path.suffix == ".onnx":
+        import onnx
+        from onnx import numpy_helper
+
+        graph = onnx.load(str(path)).graph
+        state = {t.name: torch.from_numpy(np.array(numpy_helper.to_array(t))) for t in graph.initializer}
+    else:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = state.get("model", state)
+    return {k: v for k, v in state.items() if not k.startswith("head.")}
+
+
+class TransferLearningNN(nn.Module):
+    """A pretrained emopy backbone (global-pooled features) plus a new linear head."""
+
+    def __init__(self, num_classes: int, backbone: str = "vgg_small", weights: str | None = None, freeze: bool = False, dropout: float = 0.3):
+        super().__init__()
+        self.backbone = create_model(backbone, num_classes=2)
+        if weights:
+            missing, _ = self.backbone.load_state_dict(backbone_state(weights), strict=False)
+            missing = [k for k in missing if not k.startswith("head.")]
+            if missing:
+                raise ModelFileError(f"{weights}: not a {backbone} backbone (missing {missing[:3]}...)")
+        self.backbone.head = nn.Identity()
+        self.freeze = freeze
+        if freeze:
+            for p in self.backbone.parameters():
+                p.requires_grad_(False)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.backbone.num_features, num_classes)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.freeze:  # frozen batch-norm statistics stay those of the pretrained backbone
+            self.backbone.eval()
+        return self
+
+    def forward(self, x):
+        return self.head(self.dropout(self.backbone.forward_features(x)))
+
+
+@register_model("TransferLearningNN")
+def transfer_learning_nn(num_classes: int, **kwargs) -> TransferLearningNN:
+    """EmoPy TransferLearningNN: our FER-trained backbone, new head, optional freezing."""
+    return TransferLearningNN(num_classes, **kwargs)

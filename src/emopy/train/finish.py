@@ -1,0 +1,72 @@
+"""After training: per head, export the selected weights to ONNX, score them on the test split
+through onnxruntime, write the confusion matrix and curves, and put the numbers in the card."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from dataclasses import replace
+
+import numpy as np
+
+from ..data.dataset import Dataset
+from ..modelcard import ModelCard
+from ..predict.runtime import Classifier
+from .evaluate import evaluate_dataset
+from .export import export_onnx
+from .plots import plot_confusion, plot_curves
+
+PROTOCOLS = {
+    "fer2013": "FER2013 labels: trained on Training, selected on PublicTest (best epoch), tested on PrivateTest",
+    "ferplus": "FER+ majority labels (emopy.data.ferplus protocol): trained on Train, selected on Valid, tested on Test",
+}
+
+
+def _split_dataset(trainer, k: int, split: str) -> Dataset:
+    head = trainer.heads[k]
+    idx = np.flatnonzero((trainer.split == split) & head.mask)
+    return Dataset(images=trainer.images.numpy()[idx], labels=head.labels[idx], label_names=head.label_names)
+
+
+def finish_run(trainer, export: bool = True) -> dict:
+    """Export and score every head of a finished `Trainer`; returns {head: metrics}."""
+    out, cfg = trainer.out, trainer.cfg
+    plot_curves(trainer.history, out / "curves.png")
+    run = json.loads((out / "run.json").read_text())
+    results = {}
+    start = 0
+    for k, head in enumerate(trainer.heads):
+        stop = start + len(head.label_names)
+        trainer.load_best(head.name)
+        best = max(trainer.history, key=lambda r: r.get(f"val_acc_{head.name}", -1)) if trainer.history else {}
+        card = ModelCard(
+            name=f"{cfg.arch}.{head.name}", labels=head.label_names, arch=cfg.arch, image_size=cfg.image_size,
+            input_size=cfg.crop, frames=trainer.images.shape[1] if trainer.temporal else 0,
+            dataset=run["source"] + (f" (joint with heads {run['heads']})" if len(trainer.heads) > 1 else ""),
+            protocol=PROTOCOLS.get(head.name, "trained on Training, selected on PublicTest, tested on PrivateTest splits"),
+            training={"command": "emopy " + shlex.join(sys.argv[1:]), "config": {**vars(cfg)}, "epochs_run": trainer.epoch,
+                      "selected_epoch": best.get("epoch"), "cpu_seconds": round(sum(r["seconds"] for r in trainer.history), 1),
+                      "images_per_s": best.get("images_per_s"), "soft_labels": run["soft"]},
+        )
+        if not export:
+            start = stop
+            continue
+        path = export_onnx(trainer.model, card, out / f"{card.name}.onnx", head_slice=(start, stop))
+        clf = Classifier(path)
+        metrics = {}
+        for split, key in (("PublicTest", "val"), ("PrivateTest", "test")):
+            ds = _split_dataset(trainer, k, split)
+            if len(ds):
+                m = evaluate_dataset(clf, ds)
+                metrics[key] = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4), "n": m["n"]}
+                if key == "test":
+                    m_tta = evaluate_dataset(clf, ds, tta=True)
+                    metrics["test_flip_tta"] = {"accuracy": round(m_tta["accuracy"], 4), "n": m_tta["n"]}
+                    plot_confusion(m["confusion_matrix"], list(head.label_names), out / f"{card.name}.confusion.png",
+                                   f"{card.name} {split} acc {m['accuracy']:.3f}")
+                    (out / f"{card.name}.test.json").write_text(json.dumps(m, indent=1))
+        export_onnx(trainer.model, replace(card, metrics=metrics), path, head_slice=(start, stop))
+        results[head.name] = {"onnx": str(path), **metrics}
+        start = stop
+    return results

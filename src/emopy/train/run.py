@@ -1,0 +1,63 @@
+"""`emopy train` as a function: load data, build heads, fit, then test, plot and export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..data import load_dataset, split_by_group
+from ..data.dataset import Dataset
+from .tasks import Head, head_from
+from .trainer import TrainConfig, Trainer
+
+
+def build_heads(
+    data: str | Path,
+    ferplus_labels: str | Path | None,
+    heads: list[str] | None,
+    emotions=None,
+    soft: bool = False,
+    frames: int = 3,
+    kind: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[Head], Dataset]:
+    """Images, split and heads for training; `heads` may be ["fer2013", "ferplus"] for a joint model."""
+    if heads and set(heads) - {"fer2013", "ferplus"}:
+        raise ValueError(f"unknown head(s) {heads}; heads are fer2013 and ferplus")
+    if heads and len(heads) > 1:
+        if ferplus_labels is None:
+            raise ValueError("a joint fer2013+ferplus model needs --ferplus-labels")
+        base = load_dataset(data, kind="fer2013", emotions=emotions)
+        plus = load_dataset(data, ferplus_labels=ferplus_labels, emotions=emotions)
+        by_name = {"fer2013": (base, False), "ferplus": (plus, soft)}
+        out = [head_from(by_name[h][0], h, by_name[h][1], ids=base.ids) for h in heads]
+        return base.images, base.split, out, base
+    ds = load_dataset(data, ferplus_labels=ferplus_labels, kind=kind, emotions=emotions, frames=frames)
+    ds = split_by_group(ds)
+    name = heads[0] if heads else ("ferplus" if ferplus_labels else "emotions")
+    return ds.images, ds.split, [head_from(ds, name, soft)], ds
+
+
+def first_per_split(split: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of the first `limit` images of each split (for quick runs on a slice)."""
+    return np.sort(np.concatenate([np.flatnonzero(split == s)[:limit] for s in np.unique(split)]))
+
+
+def train(config: TrainConfig, data, out, *, ferplus_labels=None, heads=None, emotions=None, soft=False,
+          frames: int = 3, limit: int = 0, export: bool = True) -> dict:
+    """Train, then evaluate each head on its test split, write plots and export ONNX files."""
+    out = Path(out)
+    images, split, head_list, ds = build_heads(data, ferplus_labels, heads, emotions, soft, frames)
+    if limit:
+        idx = first_per_split(split, limit)
+        images, split, head_list = images[idx], split[idx], [h.take(idx) for h in head_list]
+    trainer = Trainer(config, out, images, head_list, split)
+    (out / "run.json").write_text(json.dumps({"data": str(data), "ferplus_labels": str(ferplus_labels) if ferplus_labels else None,
+                                              "heads": [h.name for h in head_list], "soft": soft, "source": ds.source,
+                                              "emotions": list(ds.label_names)}, indent=1))
+    result = trainer.fit()
+    from .finish import finish_run  # imported late: plots and export are only needed at the end
+
+    result["heads"] = finish_run(trainer, export=export)
+    return result

@@ -1,0 +1,250 @@
+"""The training loop: augmentation, soft/hard targets, schedule, per-epoch checkpoint and resume.
+
+`fit(config, images, heads)` trains one model with one linear output block per head. Every
+epoch it writes `checkpoint.pt` (atomically) and a metrics row; a killed run started again
+with the same `out` directory continues from the last finished epoch.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import require
+
+torch = require("torch", "train")
+from torch import nn  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+from ..data.augment import build_augment  # noqa: E402
+from ..models import create_model, model_info  # noqa: E402
+from .tasks import Head  # noqa: E402
+
+MEAN, STD = 0.5, 0.25  # input normalisation of every emopy model: (x / 255 - MEAN) / STD
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one run; stored in the checkpoint and the exported model card."""
+
+    arch: str = "vgg_small"
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.1
+    schedule: str = "onecycle"  # onecycle | cosine | constant
+    image_size: int = 48
+    crop: int = 44
+    augment: tuple[str, ...] = ("crop", "flip")
+    class_weights: str = "none"  # none | balanced
+    patience: int = 0  # early stopping on the first head's validation accuracy; 0 = off
+    seed: int = 0
+    threads: int = 0  # 0 = torch default
+    model_kwargs: dict = field(default_factory=dict)
+
+
+def _normalise(x_uint8: torch.Tensor) -> torch.Tensor:
+    return x_uint8.float().div_(255.0)
+
+
+class Trainer:
+    """Holds the model, optimiser and data of one run; `fit` trains, `predict_logits` evaluates."""
+
+    def __init__(self, config: TrainConfig, out: Path, images: np.ndarray, heads: list[Head], split: np.ndarray):
+        self.cfg, self.out = config, Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        torch.manual_seed(config.seed)
+        self.heads = heads
+        self.sizes = [len(h.label_names) for h in heads]
+        self.temporal = model_info(config.arch).temporal
+        self.images = torch.from_numpy(np.ascontiguousarray(images))
+        self.split = split
+        self.train_idx = np.flatnonzero(split == "Training")
+        self.val_idx = np.flatnonzero(split == "PublicTest")
+        if len(self.train_idx) == 0:
+            raise ValueError("no training images (split 'Training' is empty)")
+        self.targets = [torch.from_numpy(h.targets) for h in heads]
+        self.masks = [torch.from_numpy(h.mask) for h in heads]
+        self.class_w = [self._class_weights(h) for h in heads]
+        self.model = create_model(config.arch, sum(self.sizes), **config.model_kwargs)
+        if not self.temporal:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.augment = build_augment(config.augment, config.crop)
+        self.center = build_augment((), config.crop)
+        wd = config.weight_decay
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum, nesterov=True, weight_decay=wd)
+        steps = config.epochs * int(np.ceil(len(self.train_idx) / config.batch_size))
+        if config.schedule == "onecycle":
+            self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=config.lr, total_steps=max(steps, 10), pct_start=0.2)
+        elif config.schedule == "cosine":
+            self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=max(steps, 1))
+        elif config.schedule == "constant":
+            self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda _: 1.0)
+        else:
+            raise ValueError(f"unknown schedule {config.schedule!r}; use onecycle, cosine or constant")
+        self.epoch = 0
+        self.best: dict[str, float] = {h.name: -1.0 for h in heads}
+        self.history: list[dict] = []
+
+    def _class_weights(self, head: Head) -> torch.Tensor:
+        c = len(head.label_names)
+        if self.cfg.class_weights == "none":
+            return torch.ones(c)
+        if self.cfg.class_weights != "balanced":
+            raise ValueError(f"unknown class_weights {self.cfg.class_weights!r}; use none or balanced")
+        lab = head.labels[self.train_idx][head.mask[self.train_idx]]
+        counts = np.bincount(lab, minlength=c).astype(np.float64)
+        w = np.where(counts > 0, counts.sum() / (c * np.maximum(counts, 1)), 0.0)
+        return torch.tensor(w, dtype=torch.float32)
+
+    # ---- tensors -------------------------------------------------------------------------
+    def batch_input(self, idx: np.ndarray, train: bool) -> torch.Tensor:
+        """uint8 images -> normalised float batch (augmented when training)."""
+        x = _normalise(self.images[torch.from_numpy(idx)])
+        if self.temporal:  # N x T x H x W: frames share one augmentation (as channels)
+            x = (self.augment if train else self.center)(x)
+            return ((x - MEAN) / STD).unsqueeze(2)
+        x = (self.augment if train else self.center)(x.unsqueeze(1))
+        return ((x - MEAN) / STD).contiguous(memory_format=torch.channels_last)
+
+    def loss(self, logits: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
+        total = logits.new_zeros(())
+        ti = torch.from_numpy(idx)
+        for k, part in enumerate(logits.split(self.sizes, dim=1)):
+            mask = self.masks[k][ti]
+            if not mask.any():
+                continue
+            t = self.targets[k][ti][mask]
+            c = t.shape[1]
+            t = t * (1 - self.cfg.label_smoothing) + self.cfg.label_smoothing / c
+            logp = torch.log_softmax(part[mask], dim=1)
+            w = (self.targets[k][ti][mask] @ self.class_w[k])  # weight of each sample's (soft) class
+            total = total + (-(t * logp).sum(1) * w).sum() / mask.sum()
+        return total
+
+    @torch.no_grad()
+    def predict_logits(self, idx: np.ndarray, batch: int = 512) -> torch.Tensor:
+        self.model.eval()
+        outs = [self.model(self.batch_input(idx[i : i + batch], False)) for i in range(0, len(idx), batch)]
+        return torch.cat(outs) if outs else torch.zeros(0, sum(self.sizes))
+
+    def accuracy(self, idx: np.ndarray) -> dict[str, float]:
+        logits = self.predict_logits(idx)
+        out = {}
+        for k, part in enumerate(logits.split(self.sizes, dim=1)):
+            m = self.heads[k].mask[idx]
+            if m.any():
+                pred = part.argmax(1).numpy()[m]
+                out[self.heads[k].name] = float((pred == self.heads[k].labels[idx][m]).mean())
+        return out
+
+    # ---- checkpoints ---------------------------------------------------------------------
+    def state(self) -> dict:
+        return {
+            "config": asdict(self.cfg),
+            "heads": [(h.name, list(h.label_names)) for h in self.heads],
+            "model": self.model.state_dict(),
+            "opt": self.opt.state_dict(),
+            "sched": self.sched.state_dict(),
+            "epoch": self.epoch,
+            "best": self.best,
+            "history": self.history,
+        }
+
+    def save(self, path: Path, payload: dict) -> None:
+        tmp = path.with_suffix(".tmp")
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+
+    def try_resume(self) -> bool:
+        ckpt = self.out / "checkpoint.pt"
+        if not ckpt.exists():
+            return False
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        if state["config"]["arch"] != self.cfg.arch or state["heads"] != [(h.name, list(h.label_names)) for h in self.heads]:
+            raise ValueError(f"{ckpt} belongs to a different run (architecture or labels differ); use another --out")
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        self.sched.load_state_dict(state["sched"])
+        self.epoch, self.best, self.history = state["epoch"], state["best"], state["history"]
+        return True
+
+    # ---- loop ----------------------------------------------------------------------------
+    def train_epoch(self) -> float:
+        self.model.train()
+        rng = np.random.default_rng([self.cfg.seed, self.epoch])
+        order = rng.permutation(self.train_idx)
+        torch.manual_seed(self.cfg.seed * 1000 + self.epoch)
+        bs, total, n = self.cfg.batch_size, 0.0, 0
+        bar = tqdm(range(0, len(order), bs), desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}", leave=False, mininterval=2)
+        for i in bar:
+            idx = order[i : i + bs]
+            if len(idx) < 2:
+                continue
+            loss = self.loss(self.model(self.batch_input(idx, True)), idx)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            self.sched.step()
+            total += float(loss) * len(idx)
+            n += len(idx)
+            bar.set_postfix(loss=f"{total / n:.3f}")
+        return total / max(n, 1)
+
+    def fit(self) -> dict:
+        """Train until `epochs` (or early stopping); returns the history."""
+        resumed = self.try_resume()
+        if resumed:
+            print(f"resumed from {self.out / 'checkpoint.pt'} after epoch {self.epoch}")
+        stale = 0
+        while self.epoch < self.cfg.epochs:
+            t0 = time.time()
+            loss = self.train_epoch()
+            self.epoch += 1
+            val = self.accuracy(self.val_idx) if len(self.val_idx) else {}
+            row = {"epoch": self.epoch, "train_loss": round(loss, 5), "lr": self.sched.get_last_lr()[0],
+                   "seconds": round(time.time() - t0, 1), "images_per_s": round(len(self.train_idx) / (time.time() - t0), 1)}
+            row.update({f"val_acc_{k}": round(v, 5) for k, v in val.items()})
+            improved_first = False
+            for k, v in val.items():
+                if v > self.best[k]:
+                    self.best[k] = v
+                    self.save(self.out / f"best-{k}.pt", {"model": self.model.state_dict(), "epoch": self.epoch, "val_acc": v})
+                    improved_first |= k == self.heads[0].name
+            if not val:  # nothing to select on: the last epoch is the model
+                for h in self.heads:
+                    self.save(self.out / f"best-{h.name}.pt", {"model": self.model.state_dict(), "epoch": self.epoch, "val_acc": None})
+            self.history.append(row)
+            self.save(self.out / "checkpoint.pt", self.state())
+            self._log(row)
+            print(json.dumps(row), flush=True)
+            stale = 0 if improved_first or not val else stale + 1
+            if self.cfg.patience and stale >= self.cfg.patience:
+                print(f"early stop: no validation improvement in {stale} epochs")
+                break
+        return {"history": self.history, "best": self.best}
+
+    def _log(self, row: dict) -> None:
+        path = self.out / "metrics.csv"
+        rows = self.history
+        keys = sorted({k for r in rows for k in r}, key=lambda k: (k != "epoch", k))
+        with path.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=keys)
+            w.writeheader()
+            w.writerows(rows)
+        (self.out / "metrics.json").write_text(json.dumps(rows, indent=1))
+
+    def load_best(self, head: str) -> None:
+        """Load the weights selected on validation for `head`."""
+        state = torch.load(self.out / f"best-{head}.pt", map_location="cpu", weights_only=False)
+        self.model.load_state_dict(state["model"])
