@@ -92,6 +92,8 @@ def merge_map(labels: Sequence[str], merges: dict[str, str]) -> tuple[list[str],
             raise UnknownEmotionError(
                 f"cannot merge {src!r} into {dst!r}: both must be among {', '.join(labels)}"
             )
+        if dst in canon:
+            raise UnknownEmotionError(f"cannot merge {src!r} into {dst!r}: {dst!r} is itself merged away")
     new_labels = [lab for lab in labels if lab not in canon]
     mapping = [new_labels.index(canon.get(lab, lab)) for lab in labels]
     return new_labels, mapping

@@ -5,6 +5,7 @@ EmopyError                      root of everything emopy raises on purpose
  ├── DataError                  (also ValueError) a dataset file that cannot be used
  ├── ModelFileError             (also ValueError) a model file without the metadata we need
  ├── ImageDecodeError           (also ValueError) bytes that are not a readable image
+ ├── ConfigError                (also ValueError) training options that cannot work together
  └── MissingExtraError          (also ImportError) an optional dependency is not installed
 """
 
@@ -29,6 +30,10 @@ class ModelFileError(EmopyError, ValueError):
 
 class ImageDecodeError(EmopyError, ValueError):
     """Input that cannot be decoded into an image."""
+
+
+class ConfigError(EmopyError, ValueError):
+    """Training options that are unknown or contradict an existing run."""
 
 
 class MissingExtraError(EmopyError, ImportError):

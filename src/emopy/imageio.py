@@ -7,6 +7,7 @@ same way everywhere.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -27,9 +28,20 @@ def _check_complete(data: bytes) -> None:
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from a PNG or JPEG header without decoding, or None if unknown."""
+    """Width and height from a PNG, JPEG, GIF or WebP header without decoding, or None if unknown."""
     if data.startswith(b"\x89PNG") and len(data) >= 24:
         return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 30:
+        chunk = data[12:16]
+        if chunk == b"VP8X":  # 24-bit canvas size minus one
+            return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+        if chunk == b"VP8L":  # 14-bit sizes minus one, packed after the 0x2f signature byte
+            bits = int.from_bytes(data[21:25], "little")
+            return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        if chunk == b"VP8 ":
+            return int.from_bytes(data[26:28], "little") & 0x3FFF, int.from_bytes(data[28:30], "little") & 0x3FFF
     if data.startswith(b"\xff\xd8"):
         i = 2
         while i + 9 < len(data):
@@ -84,6 +96,11 @@ def read_image(path: str | os.PathLike, *, gray: bool = False) -> np.ndarray:
         raise ImageDecodeError(f"{path}: {exc}") from None
 
 
+def natural_key(path: Path) -> list:
+    """Sort key that orders frame2 before frame10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
+
+
 def list_images(folder: Path) -> list[Path]:
-    """Image files directly inside `folder`, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    """Image files directly inside `folder`, in natural name order (frame2 before frame10)."""
+    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)

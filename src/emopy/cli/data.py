@@ -22,8 +22,8 @@ def data_info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print image counts per split and class."""
-    from .data import load_dataset
-    from .errors import EmopyError
+    from ..data import load_dataset
+    from ..errors import EmopyError
 
     try:
         ds = load_dataset(path, ferplus_labels=ferplus_labels, emotions=emotions)

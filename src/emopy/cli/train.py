@@ -11,6 +11,20 @@ import typer
 from ._app import EmotionsOpt, FerplusOpt, app, fail
 
 
+def parse_model_args(items: list[str]) -> dict:
+    """KEY=VALUE pairs; values parse as JSON where they can (numbers, true/false), else stay strings."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--model-arg")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
 @app.command("train")
 def train_cmd(
     arch: Annotated[str, typer.Option("--arch", help="Architecture name (see `emopy archs`).")],
@@ -33,16 +47,71 @@ def train_cmd(
     limit: Annotated[int, typer.Option(help="Use only the first N images of each split (quick runs).")] = 0,
     seed: int = 0,
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0 = default).")] = 0,
+    model_arg: Annotated[Optional[list[str]], typer.Option("--model-arg", help="Architecture option KEY=VALUE, repeatable, e.g. "
+                         "weights=runs/x/best-ferplus.pt freeze=true (TransferLearningNN) or frames=5.")] = None,
     export: Annotated[bool, typer.Option(help="Export ONNX models at the end.")] = True,
 ) -> None:
     """Train a model; checkpoints every epoch and resumes from --out."""
-    from .train.run import train
-    from .train.trainer import TrainConfig
+    from ..errors import EmopyError
+    from ..models import model_info
+    from ..train.run import train
+    from ..train.trainer import TrainConfig
 
     aug = () if augment == "none" else tuple(a.strip() for a in augment.split(",") if a.strip())
     cfg = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                       label_smoothing=label_smoothing, schedule=schedule, augment=aug, class_weights=class_weights,
-                      patience=patience, seed=seed, threads=threads)
-    result = train(cfg, data, out, ferplus_labels=ferplus_labels, heads=heads.split(",") if heads else None,
-                   emotions=emotions, soft=soft_labels, frames=frames, limit=limit, export=export)
+                      patience=patience, seed=seed, threads=threads, model_kwargs=parse_model_args(model_arg or []))
+    try:
+        model_info(arch)  # an unknown architecture fails before the data is loaded
+        result = train(cfg, data, out, ferplus_labels=ferplus_labels, heads=heads.split(",") if heads else None,
+                       emotions=emotions, soft=soft_labels, frames=frames, limit=limit, export=export)
+    except EmopyError as exc:
+        fail(exc)
     typer.echo(json.dumps(result.get("heads", {}), indent=1))
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    model: Annotated[str, typer.Option("--model", help="Shipped model name (see `emopy models`) or path to an .onnx file.")],
+    data: Annotated[Path, typer.Option("--data", help="Dataset path (FER2013 CSV, class folders, ...).")],
+    ferplus_labels: FerplusOpt = None,
+    split: Annotated[Optional[str], typer.Option(help="Training, PublicTest or PrivateTest (default); ignored for class folders.")] = None,
+    emotions: EmotionsOpt = None,
+    tta: Annotated[bool, typer.Option("--tta", help="Average with horizontally flipped faces.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score a model on a dataset: accuracy, macro F1, confusion matrix (through onnxruntime)."""
+    from ..errors import EmopyError
+    from ..train.evaluate import evaluate
+
+    try:
+        result = evaluate(model, data, ferplus_labels=ferplus_labels, split=split, emotions=emotions, tta=tta)
+    except EmopyError as exc:
+        fail(exc)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"{result['model_name']} on {result['data']} [{result['split'] or 'all'}]: accuracy {result['accuracy']:.4f}, "
+               f"macro F1 {result['macro_f1']:.4f}, n {result['n']}, excluded {result['excluded']['n']}")
+    for label, row in result["per_class"].items():
+        typer.echo(f"  {label:10s} precision {row['precision']:.3f} recall {row['recall']:.3f} support {row['support']}")
+
+
+@app.command("archs")
+def archs_cmd() -> None:
+    """List the architectures `emopy train --arch` accepts."""
+    from ..models import list_models, model_info
+
+    for name in list_models():
+        info = model_info(name)
+        typer.echo(f"{name:24s} {'sequence' if info.temporal else 'image':8s} {info.description}")
+
+
+@app.command("export")
+def export_cmd(
+    run: Annotated[Path, typer.Argument(help="A run folder written by `emopy train` (resumes nothing, only exports).")],
+) -> None:
+    """Re-export and re-score the selected weights of a finished (or stopped) run."""
+    from ..train.run import export_run
+
+    typer.echo(json.dumps(export_run(run), indent=1))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import require
+from ..errors import ConfigError, require
 
 AUGMENTATIONS = ("crop", "flip", "rotate", "color", "erase")
 
@@ -18,7 +18,7 @@ def build_augment(names: tuple[str, ...] | list[str], crop: int, pad: int = 2):
     K = require("kornia.augmentation", "train")
     unknown = sorted(set(names) - set(AUGMENTATIONS))
     if unknown:
-        raise ValueError(f"unknown augmentation(s) {unknown}; choose from {', '.join(AUGMENTATIONS)}")
+        raise ConfigError(f"unknown augmentation(s) {unknown}; choose from {', '.join(AUGMENTATIONS)}")
     ops = []
     if "rotate" in names:
         ops.append(K.RandomRotation(10.0, p=0.5))

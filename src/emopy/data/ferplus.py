@@ -112,7 +112,7 @@ def load_ferplus_folders(root: str | Path, *, strict: bool = False, size: int = 
                 if len(row) < 12:
                     skips.skip("row with fewer than 12 fields", where)
                     continue
-                v = _parse_votes(row[2:12])
+                v = _parse_votes(row[-10:])  # the face box "(0, 0, 48, 48)" may be quoted or not
                 if v is None:
                     skips.skip("vote counts are not 10 non-negative integers", where)
                     continue

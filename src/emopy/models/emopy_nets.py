@@ -1,4 +1,7 @@
-"""EmoPy's still-image architectures rebuilt in PyTorch: ConvolutionalNN, ConvolutionalNNDropout."""
+"""EmoPy's still-image architectures rebuilt in PyTorch: ConvolutionalNN, ConvolutionalNNDropout.
+
+Both end in global average pooling, so they take any input size (and export to ONNX for it).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,20 @@ from torch import nn
 from ._registry import register_model
 
 
-class ConvolutionalNN(nn.Module):
+class _ConvClassifier(nn.Module):
+    """`features` -> global average pool -> `head`; `forward_features` serves transfer learning."""
+
+    features: nn.Module
+    head: nn.Module
+
+    def forward_features(self, x):
+        return self.pool(self.features(x)).flatten(1)
+
+    def forward(self, x):
+        return self.head(self.forward_features(x))
+
+
+class ConvolutionalNN(_ConvClassifier):
     """EmoPy's plain conv stack: conv-ReLU blocks with max-pooling, then a dense classifier."""
 
     def __init__(self, num_classes: int, filters: int = 32, in_chans: int = 1):
@@ -18,19 +34,14 @@ class ConvolutionalNN(nn.Module):
             nn.Conv2d(f, f, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
             nn.Conv2d(f, 2 * f, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
             nn.Conv2d(2 * f, 4 * f, 3, padding=1), nn.ReLU(inplace=True),
-            nn.AdaptiveAvgPool2d(4),
         )
-        self.num_features = 4 * f * 16
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(self.num_features, 128), nn.ReLU(inplace=True), nn.Linear(128, num_classes))
-
-    def forward(self, x):
-        return self.head(self.features(x))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.num_features = 4 * f
+        self.head = nn.Sequential(nn.Linear(self.num_features, 128), nn.ReLU(inplace=True), nn.Linear(128, num_classes))
 
 
-class ConvolutionalNNDropout(nn.Module):
+class ConvolutionalNNDropout(_ConvClassifier):
     """EmoPy's conv stack with batch norm and dropout after every block (L2 comes from the trainer)."""
-
-    default_weight_decay = 1e-3
 
     def __init__(self, num_classes: int, filters: int = 32, dropout: float = 0.25, in_chans: int = 1):
         super().__init__()
@@ -40,12 +51,10 @@ class ConvolutionalNNDropout(nn.Module):
                     nn.MaxPool2d(2), nn.Dropout(dropout)]
 
         f = filters
-        self.features = nn.Sequential(*block(in_chans, f), *block(f, 2 * f), *block(2 * f, 4 * f), nn.AdaptiveAvgPool2d(2))
-        self.num_features = 4 * f * 4
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(2 * dropout), nn.Linear(self.num_features, num_classes))
-
-    def forward(self, x):
-        return self.head(self.features(x))
+        self.features = nn.Sequential(*block(in_chans, f), *block(f, 2 * f), *block(2 * f, 4 * f))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.num_features = 4 * f
+        self.head = nn.Sequential(nn.Dropout(2 * dropout), nn.Linear(self.num_features, num_classes))
 
 
 @register_model("ConvolutionalNN")

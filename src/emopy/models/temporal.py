@@ -53,8 +53,9 @@ class ConvLSTMCell(nn.Module):
 class ConvolutionalLstmNN(nn.Module):
     """A per-frame conv encoder, a ConvLSTM over time, the last hidden state classified."""
 
-    def __init__(self, num_classes: int, filters: int = 32, hidden: int = 64, in_chans: int = 1):
+    def __init__(self, num_classes: int, frames: int = 3, filters: int = 32, hidden: int = 64, in_chans: int = 1):
         super().__init__()
+        self.frames = frames  # any length works; recorded for the model card
         f = filters
         self.encoder = nn.Sequential(
             nn.Conv2d(in_chans, f, 3, padding=1, bias=False), nn.BatchNorm2d(f), nn.ReLU(inplace=True), nn.MaxPool2d(2),

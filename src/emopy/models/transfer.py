@@ -13,12 +13,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ModelFileError
+from ..errors import ConfigError, ModelFileError
 from ._registry import create_model, register_model
 
 
 def backbone_state(weights: str | Path) -> dict[str, torch.Tensor]:
-    """Backbone tensors (everything but the classifier) from a checkpoint or an ONNX file."""
+    """Backbone tensors (everything but the classifier) from a checkpoint or an ONNX file.
+
+    emopy exports keep batch norm unfolded, so ONNX initializers carry the state-dict names
+    (prefixed `model.` by the export wrapper).
+    """
     path = Path(weights)
     if not path.exists():
         raise ModelFileError(f"{path}: no such weights file (give a run's best-*.pt or an exported .onnx)")
@@ -27,7 +31,11 @@ def backbone_state(weights: str | Path) -> dict[str, torch.Tensor]:
         from onnx import numpy_helper
 
         graph = onnx.load(str(path)).graph
-        state = {t.name: torch.from_numpy(np.array(numpy_helper.to_array(t))) for t in graph.initializer}
+        tensors = {t.name: torch.from_numpy(np.array(numpy_helper.to_array(t))) for t in graph.initializer}
+        for node in graph.node:  # the exporter shares equal tensors through Identity nodes
+            if node.op_type == "Identity" and node.input[0] in tensors:
+                tensors[node.output[0]] = tensors[node.input[0]]
+        state = {k.removeprefix("model."): v for k, v in tensors.items()}
     else:
         state = torch.load(path, map_location="cpu", weights_only=False)
         state = state.get("model", state)
@@ -40,8 +48,13 @@ class TransferLearningNN(nn.Module):
     def __init__(self, num_classes: int, backbone: str = "vgg_small", weights: str | None = None, freeze: bool = False, dropout: float = 0.3):
         super().__init__()
         self.backbone = create_model(backbone, num_classes=2)
+        if self.backbone.emopy_temporal or not hasattr(self.backbone, "forward_features"):
+            raise ConfigError(f"{backbone!r} cannot be a TransferLearningNN backbone; use a still-image architecture such as vgg_small")
         if weights:
-            missing, _ = self.backbone.load_state_dict(backbone_state(weights), strict=False)
+            try:
+                missing, _ = self.backbone.load_state_dict(backbone_state(weights), strict=False)
+            except RuntimeError as exc:  # tensor shapes of another architecture
+                raise ModelFileError(f"{weights}: not a {backbone} backbone ({str(exc).splitlines()[-1].strip()})") from None
             missing = [k for k in missing if not k.startswith("head.")]
             if missing:
                 raise ModelFileError(f"{weights}: not a {backbone} backbone (missing {missing[:3]}...)")

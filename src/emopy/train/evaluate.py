@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import load_dataset
-from ..data.dataset import Dataset
+from ..data.dataset import Dataset, resolve_split
 from ..emotions import resolve_many, subset_indices
 from ..errors import require
 from ..predict.runtime import Classifier
@@ -21,7 +21,9 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
     p, r, f, support = metrics.precision_recall_fscore_support(y_true, y_pred, labels=ids, zero_division=0)
     return {
         "accuracy": float(metrics.accuracy_score(y_true, y_pred)) if len(y_true) else 0.0,
-        "macro_f1": float(metrics.f1_score(y_true, y_pred, labels=ids, average="macro", zero_division=0)),
+        # over the classes present in the data: a class the data lacks (neutral in CK+) is not scored as F1 0
+        "macro_f1": float(metrics.f1_score(y_true, y_pred, labels=sorted(set(np.asarray(y_true).tolist())) or ids,
+                                           average="macro", zero_division=0)),
         "n": int(len(y_true)),
         "labels": labels,
         "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=ids).tolist(),
@@ -52,7 +54,7 @@ def evaluate(model: str | Path, data: str | Path, *, ferplus_labels=None, split:
     ds = load_dataset(data, ferplus_labels=ferplus_labels, frames=clf.card.frames or 3)
     used_split = None
     if ds.split is not None:
-        used_split = split or "PrivateTest"
+        used_split = resolve_split(split or "PrivateTest")  # report "PublicTest" when asked for "valid"
         ds = ds.select_split(used_split)
     out = evaluate_dataset(clf, ds, emotions, tta)
     out.update({"model": str(clf.path), "model_name": clf.card.name, "data": str(data), "split": used_split, "tta": tta})

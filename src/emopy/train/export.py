@@ -62,7 +62,8 @@ def export_onnx(model: nn.Module, card: ModelCard, path: str | Path, head_slice:
     card = replace(card, params=params, weights_sha256=weights_digest(model), emopy_version=version("emopy"),
                    created=card.created or datetime.now(timezone.utc).isoformat(timespec="seconds"))
     torch.onnx.export(wrapper, (dummy,), str(path), input_names=["pixels"], output_names=["probabilities"],
-                      dynamic_axes={"pixels": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17, dynamo=False)
+                      dynamic_axes={"pixels": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17, dynamo=False,
+                      do_constant_folding=False)  # keeps batch norm and state-dict names (transfer learning reads them); onnxruntime fuses at load
     proto = onnx.load(str(path))
     for key, value in ((FORMAT_KEY, str(FORMAT_VERSION)), (CARD_KEY, card.to_json())):
         entry = proto.metadata_props.add()

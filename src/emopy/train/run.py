@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from ..data import load_dataset, split_by_group
 from ..data.dataset import Dataset
+from ..errors import ConfigError
 from .tasks import Head, head_from
 from .trainer import TrainConfig, Trainer
 
@@ -24,10 +27,10 @@ def build_heads(
 ) -> tuple[np.ndarray, np.ndarray, list[Head], Dataset]:
     """Images, split and heads for training; `heads` may be ["fer2013", "ferplus"] for a joint model."""
     if heads and set(heads) - {"fer2013", "ferplus"}:
-        raise ValueError(f"unknown head(s) {heads}; heads are fer2013 and ferplus")
+        raise ConfigError(f"unknown head(s) {heads}; heads are fer2013 and ferplus")
     if heads and len(heads) > 1:
         if ferplus_labels is None:
-            raise ValueError("a joint fer2013+ferplus model needs --ferplus-labels")
+            raise ConfigError("a joint fer2013+ferplus model needs --ferplus-labels")
         base = load_dataset(data, kind="fer2013", emotions=emotions)
         plus = load_dataset(data, ferplus_labels=ferplus_labels, emotions=emotions)
         by_name = {"fer2013": (base, False), "ferplus": (plus, soft)}
@@ -55,9 +58,35 @@ def train(config: TrainConfig, data, out, *, ferplus_labels=None, heads=None, em
     trainer = Trainer(config, out, images, head_list, split)
     (out / "run.json").write_text(json.dumps({"data": str(data), "ferplus_labels": str(ferplus_labels) if ferplus_labels else None,
                                               "heads": [h.name for h in head_list], "soft": soft, "source": ds.source,
+                                              "subset": emotions, "frames": frames, "limit": limit,
+                                              "command": "emopy " + shlex.join(sys.argv[1:]),
                                               "emotions": list(ds.label_names)}, indent=1))
     result = trainer.fit()
     from .finish import finish_run  # imported late: plots and export are only needed at the end
 
     result["heads"] = finish_run(trainer, export=export)
     return result
+
+
+def export_run(out: str | Path) -> dict:
+    """Rebuild a run's trainer from its folder and export/score its selected weights."""
+    import dataclasses
+
+    import torch
+
+    out = Path(out)
+    info = json.loads((out / "run.json").read_text())
+    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    cfg = TrainConfig(**{k: v for k, v in state["config"].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}})
+    cfg.augment = tuple(cfg.augment)
+    heads = info["heads"] if set(info["heads"]) <= {"fer2013", "ferplus"} else None  # else the default name "emotions"
+    images, split, head_list, _ = build_heads(info["data"], info["ferplus_labels"], heads, info.get("subset"), info["soft"],
+                                              info.get("frames", 3))
+    if info.get("limit"):
+        idx = first_per_split(split, info["limit"])
+        images, split, head_list = images[idx], split[idx], [h.take(idx) for h in head_list]
+    trainer = Trainer(cfg, out, images, head_list, split)
+    trainer.try_resume()
+    from .finish import finish_run
+
+    return finish_run(trainer)

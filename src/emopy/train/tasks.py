@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.dataset import Dataset
+from ..errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,12 @@ def head_from(ds: Dataset, name: str, soft: bool = False, ids: np.ndarray | None
     """A head from `ds`; when `ids` is given, aligned to those record ids (absent ones masked)."""
     c = len(ds.label_names)
     if soft and ds.votes is None:
-        raise ValueError(f"soft labels were asked for, but {ds.source} has no vote distributions")
+        raise ConfigError(f"soft labels were asked for, but {ds.source} has no vote distributions")
     dist = ds.votes.astype(np.float32) if soft else np.eye(c, dtype=np.float32)[ds.labels]
     if ids is None:
         return Head(name, ds.label_names, dist, np.ones(len(ds), bool), ds.labels.copy())
     if ds.ids is None:
-        raise ValueError(f"{ds.source} has no record ids to align on")
+        raise ConfigError(f"{ds.source} has no record ids to align on")
     pos = {int(k): i for i, k in enumerate(ds.ids)}
     rows = np.array([pos.get(int(k), -1) for k in ids])
     mask = rows >= 0

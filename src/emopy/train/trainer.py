@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import require
+from ..errors import ConfigError, require
 
 torch = require("torch", "train")
 from torch import nn  # noqa: E402
@@ -72,11 +72,14 @@ class Trainer:
         self.train_idx = np.flatnonzero(split == "Training")
         self.val_idx = np.flatnonzero(split == "PublicTest")
         if len(self.train_idx) == 0:
-            raise ValueError("no training images (split 'Training' is empty)")
+            raise ConfigError("no training images (split 'Training' is empty)")
         self.targets = [torch.from_numpy(h.targets) for h in heads]
         self.masks = [torch.from_numpy(h.mask) for h in heads]
         self.class_w = [self._class_weights(h) for h in heads]
-        self.model = create_model(config.arch, sum(self.sizes), **config.model_kwargs)
+        kwargs = dict(config.model_kwargs)
+        if self.temporal:
+            kwargs.setdefault("frames", images.shape[1])
+        self.model = create_model(config.arch, sum(self.sizes), **kwargs)
         if not self.temporal:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.augment = build_augment(config.augment, config.crop)
@@ -91,7 +94,7 @@ class Trainer:
         elif config.schedule == "constant":
             self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda _: 1.0)
         else:
-            raise ValueError(f"unknown schedule {config.schedule!r}; use onecycle, cosine or constant")
+            raise ConfigError(f"unknown schedule {config.schedule!r}; use onecycle, cosine or constant")
         self.epoch = 0
         self.best: dict[str, float] = {h.name: -1.0 for h in heads}
         self.history: list[dict] = []
@@ -101,7 +104,7 @@ class Trainer:
         if self.cfg.class_weights == "none":
             return torch.ones(c)
         if self.cfg.class_weights != "balanced":
-            raise ValueError(f"unknown class_weights {self.cfg.class_weights!r}; use none or balanced")
+            raise ConfigError(f"unknown class_weights {self.cfg.class_weights!r}; use none or balanced")
         lab = head.labels[self.train_idx][head.mask[self.train_idx]]
         counts = np.bincount(lab, minlength=c).astype(np.float64)
         w = np.where(counts > 0, counts.sum() / (c * np.maximum(counts, 1)), 0.0)
@@ -171,8 +174,13 @@ class Trainer:
         if not ckpt.exists():
             return False
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state["config"]["arch"] != self.cfg.arch or state["heads"] != [(h.name, list(h.label_names)) for h in self.heads]:
-            raise ValueError(f"{ckpt} belongs to a different run (architecture or labels differ); use another --out")
+        if state["heads"] != [(h.name, list(h.label_names)) for h in self.heads]:
+            raise ConfigError(f"{ckpt} belongs to a run with other labels {state['heads']}; use another --out")
+        old, new = dict(state["config"], threads=0), dict(asdict(self.cfg), threads=0)
+        changed = sorted(k for k in new if old.get(k) != new[k] and not (isinstance(new[k], tuple) and list(new[k]) == old.get(k)))
+        if changed:
+            raise ConfigError(f"{ckpt} was trained with other settings ({', '.join(f'{k}={old.get(k)!r}' for k in changed)}); "
+                              "resume with the same options or use another --out")
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])
         self.sched.load_state_dict(state["sched"])
@@ -196,7 +204,7 @@ class Trainer:
             loss.backward()
             self.opt.step()
             self.sched.step()
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
             n += len(idx)
             bar.set_postfix(loss=f"{total / n:.3f}")
         return total / max(n, 1)

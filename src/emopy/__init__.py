@@ -1,0 +1,35 @@
+"""EmoPy: facial expression recognition.
+
+The public surface is `__all__`; heavy parts (PyTorch for training) load only when used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import version
+
+from .emotions import EMOTIONS, resolve
+from .errors import DataError, EmopyError, ImageDecodeError, MissingExtraError, ModelFileError, UnknownEmotionError
+
+__version__ = version("emopy")
+
+_LAZY = {
+    "FERModel": "emopy.predict",
+    "load_dataset": "emopy.data",
+    "Dataset": "emopy.data",
+    "create_model": "emopy.models",
+    "list_models": "emopy.models",
+    "list_pretrained": "emopy.pretrained",
+}
+
+__all__ = [
+    "EMOTIONS", "DataError", "Dataset", "EmopyError", "FERModel", "ImageDecodeError", "MissingExtraError",
+    "ModelFileError", "UnknownEmotionError", "__version__", "create_model", "list_models", "list_pretrained",
+    "load_dataset", "resolve",
+]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'emopy' has no attribute {name!r}")

@@ -1,0 +1,75 @@
+"""Batch prediction over files: expand paths/folders/globs, decode, predict in batches, one result per input."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EmopyError
+from ..imageio import IMAGE_SUFFIXES
+from .inputs import load_image
+from .model import Face, FERModel
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """What `emopy predict --json` prints per input: path, faces, and the error when it failed."""
+
+    path: str
+    faces: tuple[Face, ...] = ()
+    error: str | None = None
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)  # decoded pixels (keep_image=True)
+    crops: np.ndarray | None = field(default=None, repr=False, compare=False)  # aligned gray crops the model saw
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "faces": [f.to_dict() for f in self.faces], "error": self.error}
+
+
+def expand_paths(args: Iterable[str | Path]) -> list[str]:
+    """Files as given, image files under folders (recursive, sorted), glob matches.
+
+    Arguments that match nothing (missing file, empty folder, glob without matches) are kept so they fail visibly.
+    """
+    out: list[str] = []
+    for arg in args:
+        s = str(arg)
+        p = Path(s)
+        if p.is_dir():
+            found = [str(f) for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+            out.extend(found or [s])  # an empty folder stays, to be reported as a failed input
+        elif not p.exists() and any(c in s for c in "*?["):
+            matches = sorted(glob.glob(s, recursive=True))
+            out.extend(m for m in matches if Path(m).is_file()) if matches else out.append(s)
+        else:
+            out.append(s)
+    return out
+
+
+def predict_files(model: FERModel, paths: Iterable[str], *, batch_size: int = 64, detect: bool = True,
+                  keep_image: bool = False) -> Iterator[ImageResult]:
+    """Results in input order; a file that cannot be read or decoded gets `error` and the rest go on."""
+    paths = list(paths)
+    for start in range(0, len(paths), batch_size):
+        chunk = paths[start : start + batch_size]
+        located, images, errors = [], [], []
+        for path in chunk:
+            try:
+                image = load_image(path)
+                located.append(model.locate(image, detect=detect))
+                images.append(image if keep_image else None)
+                errors.append(None)
+            except (EmopyError, OSError, ValueError) as exc:
+                located.append(([], np.zeros((0, 1, 1), np.uint8)))
+                images.append(None)
+                errors.append(str(exc).removeprefix(f"{path}: "))
+        crops = [c for _, c in located if len(c)]
+        probs = model.classify(np.concatenate(crops)) if crops else np.zeros((0, len(model.emotions)))
+        i = 0
+        for path, (dets, c), image, error in zip(chunk, located, images, errors):
+            faces = model.faces(dets, probs[i : i + len(c)], detect=detect)
+            i += len(c)
+            yield ImageResult(path, tuple(faces), error, image, c if keep_image and error is None else None)

@@ -1,0 +1,123 @@
+"""`emopy predict`, `emopy models`, `emopy bench` through the Typer app."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import pytest
+from typer.testing import CliRunner
+
+from emopy.cli import app
+
+from _predict_helpers import astronaut, compose, encode, png_claiming
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def images(tmp_path):
+    d = tmp_path / "in"
+    (d / "sub").mkdir(parents=True)
+    (d / "face.png").write_bytes(encode(astronaut()))
+    (d / "sub" / "three.jpg").write_bytes(encode(compose(3)[0], ".jpg"))
+    (d / "blank.png").write_bytes(encode(astronaut()[:40, :40] * 0 + 120))
+    return d
+
+
+def _json(result) -> list:
+    return json.loads(result.stdout[result.stdout.index("[") :])
+
+
+def test_predict_json_schema_and_folder_recursion(images):
+    r = runner.invoke(app, ["predict", str(images), "--json", "--emotions", "calm,anger,happy"])
+    assert r.exit_code == 0, r.output
+    out = _json(r)
+    assert [o["path"].rsplit("/", 1)[-1] for o in out] == ["blank.png", "face.png", "three.jpg"]
+    assert [len(o["faces"]) for o in out] == [0, 1, 3]
+    for o in out:
+        assert set(o) == {"path", "faces", "error"} and o["error"] is None
+        for f in o["faces"]:
+            assert {"box", "score", "emotions", "dominant"} <= set(f)
+            assert len(f["box"]) == 4 and all(isinstance(v, int) for v in f["box"])
+            assert list(f["emotions"]) == ["neutral", "anger", "happiness"]
+            assert sum(f["emotions"].values()) == pytest.approx(1, abs=1e-3)
+            assert f["dominant"] in f["emotions"]
+
+
+@pytest.mark.parametrize("kind", ["text", "truncated", "empty", "bomb", "missing", "unreadable", "empty_folder"])
+def test_bad_file_gets_error_and_others_go_on(images, tmp_path, kind):
+    bad = tmp_path / "bad.png"
+    if kind == "text":
+        bad.write_text("not an image")
+    elif kind == "truncated":
+        bad.write_bytes(encode(astronaut())[:3000])
+    elif kind == "empty":
+        bad.write_bytes(b"")
+    elif kind == "bomb":
+        bad.write_bytes(png_claiming(50_000, 50_000))
+    elif kind == "unreadable":
+        bad.symlink_to(tmp_path / "gone.png")  # dangling link: listed, but cannot be opened (root reads any mode)
+    elif kind == "empty_folder":
+        bad = tmp_path / "nothing_here"
+        bad.mkdir()
+    r = runner.invoke(app, ["predict", str(images / "face.png"), str(bad), "--json"])
+    assert r.exit_code == 1, r.output
+    out = _json(r)
+    assert len(out) == 2 and out[0]["error"] is None and len(out[0]["faces"]) == 1
+    assert out[1]["error"] and out[1]["faces"] == []
+
+
+def test_all_good_exits_zero_and_text_output(images):
+    r = runner.invoke(app, ["predict", str(images / "face.png")])
+    assert r.exit_code == 0 and "face 1 at" in r.stdout
+
+
+def test_example_photo_and_missing_paths():
+    r = runner.invoke(app, ["predict", "--example", "--json"])
+    assert r.exit_code == 0 and len(_json(r)[0]["faces"]) == 1
+    r = runner.invoke(app, ["predict"])
+    assert r.exit_code == 2 and "--example" in r.output
+
+
+def test_glob_annotate_and_crops(images, tmp_path):
+    ann, crops = tmp_path / "ann", tmp_path / "crops"
+    r = runner.invoke(app, ["predict", str(images / "**" / "*.jpg"), "--annotate", str(ann), "--crops", str(crops)])
+    assert r.exit_code == 0, r.output
+    assert cv2.imread(str(ann / "three.jpg")) is not None
+    crop_files = sorted(crops.iterdir())
+    assert len(crop_files) == 3 and cv2.imread(str(crop_files[0]), cv2.IMREAD_UNCHANGED).shape == (48, 48)
+    single = tmp_path / "one.png"
+    r = runner.invoke(app, ["predict", str(images / "face.png"), "--annotate", str(single)])
+    assert r.exit_code == 0 and cv2.imread(str(single)).shape == (512, 512, 3)
+
+
+def test_no_detect_and_usage_errors(images):
+    r = runner.invoke(app, ["predict", str(images / "blank.png"), "--no-detect", "--json"])
+    assert r.exit_code == 0 and len(_json(r)[0]["faces"]) == 1
+    r = runner.invoke(app, ["predict", str(images), "--emotions", "joyful"])
+    assert r.exit_code == 2 and "unknown emotion" in r.output
+    r = runner.invoke(app, ["predict", str(images), "--model", "nope"])
+    assert r.exit_code == 2 and "unknown model" in r.output
+    r = runner.invoke(app, ["predict", str(images / "*.gif")])
+    assert r.exit_code == 1  # an unmatched glob is a failed input
+
+
+def test_models_lists_shipped_models():
+    r = runner.invoke(app, ["models", "--json"])
+    assert r.exit_code == 0
+    rows = json.loads(r.stdout)
+    names = {row["name"] for row in rows}
+    assert {"vgg_small.ferplus", "vgg_small.fer2013"} <= names
+    default = next(row for row in rows if "default" in row["aliases"])
+    assert "neutral" in default["labels"] and "test_accuracy" in default
+    r = runner.invoke(app, ["models"])
+    assert r.exit_code == 0 and "labels:" in r.stdout
+
+
+def test_bench_json():
+    r = runner.invoke(app, ["bench", "--json", "--seconds", "0.2", "--threads", "1"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["classifier_faces_per_s"]["batch_64"] > 0 and out["frame_ms"]["faces"] == 1
+    assert out["import_and_load_s"] > 0
