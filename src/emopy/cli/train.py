@@ -115,3 +115,28 @@ def export_cmd(
     from ..train.run import export_run
 
     typer.echo(json.dumps(export_run(run), indent=1))
+
+
+@app.command("quantize")
+def quantize_cmd(
+    model: Annotated[str, typer.Option("--model", help="Shipped model name or .onnx path to quantise.")],
+    data: Annotated[Path, typer.Option("--data", help="Dataset whose faces calibrate the int8 ranges.")],
+    out: Annotated[Path, typer.Option("--out", help="Output .onnx path (a .json card is written beside it).")],
+    split: Annotated[str, typer.Option(help="Split to draw calibration faces from (never the test split).")] = "Training",
+    n: Annotated[int, typer.Option("-n", help="Number of calibration faces.")] = 512,
+) -> None:
+    """Write an int8 copy of a model (faster on CPUs with VNNI); evaluate it before shipping."""
+    import numpy as np
+
+    from ..data import load_dataset
+    from ..errors import EmopyError
+    from ..train.quantize import quantize_model
+
+    try:
+        ds = load_dataset(data)
+        if ds.split is not None:
+            ds = ds.select_split(split)
+        pick = np.random.default_rng(0).permutation(len(ds))[:n]
+        typer.echo(str(quantize_model(model, out, ds.images[pick])))
+    except EmopyError as exc:
+        fail(exc)

@@ -47,8 +47,18 @@ def _group_of(name: str) -> str:
     return m.group(1) if m else name
 
 
-def _label_names(found: set[str]) -> tuple[str, ...]:
-    return tuple(e for e in EMOTIONS if e in found)
+def _dataset(images: list, labels: list[str], groups: list[str], source: str, skips: SkipCounter) -> Dataset:
+    """Stack what a folder loader collected; classes in canonical order; report skipped files."""
+    names = tuple(e for e in EMOTIONS if e in set(labels))
+    skips.report()
+    return Dataset(
+        images=np.stack(images),
+        labels=np.array([names.index(x) for x in labels], np.int64),
+        label_names=names,
+        source=source,
+        groups=np.asarray(groups),
+        skipped=skips.total,
+    )
 
 
 def load_image_folders(root: str | Path, *, size: int = 48, strict: bool = False) -> Dataset:
@@ -68,16 +78,7 @@ def load_image_folders(root: str | Path, *, size: int = 48, strict: bool = False
             groups.append(_group_of(f.name))
     if not images:
         raise DataError(f"{root}: no readable images in the class folders")
-    names = _label_names(set(labels))
-    skips.report()
-    return Dataset(
-        images=np.stack(images),
-        labels=np.array([names.index(x) for x in labels], np.int64),
-        label_names=names,
-        source=f"folders:{root}",
-        groups=np.asarray(groups),
-        skipped=skips.total,
-    )
+    return _dataset(images, labels, groups, f"folders:{root}", skips)
 
 
 def load_sequence_folders(root: str | Path, *, frames: int = 3, size: int = 48, strict: bool = False) -> Dataset:
@@ -108,13 +109,4 @@ def load_sequence_folders(root: str | Path, *, frames: int = 3, size: int = 48, 
                 groups.append(_group_of(seq.name))
     if not windows:
         raise DataError(f"{root}: no sequence of at least {frames} readable frames")
-    names = _label_names(set(labels))
-    skips.report()
-    return Dataset(
-        images=np.stack(windows),
-        labels=np.array([names.index(x) for x in labels], np.int64),
-        label_names=names,
-        source=f"sequences:{root}",
-        groups=np.asarray(groups),
-        skipped=skips.total,
-    )
+    return _dataset(windows, labels, groups, f"sequences:{root}", skips)

@@ -1,8 +1,8 @@
 """EmoPy's TransferLearningNN: one of our own trained FER backbones with a new head.
 
 No ImageNet weights can be downloaded here, so the backbone is an emopy model trained on
-FER2013/FER+ (a run's `best-*.pt` or an exported `.onnx`), fine-tuned to a user's emotion set
-or small dataset, optionally frozen.
+FER2013/FER+ (a shipped model name such as "ferplus", a run's `best-*.pt` or an exported
+`.onnx`), fine-tuned to a user's emotion set or small dataset, optionally frozen.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError, ModelFileError
+from ..pretrained import resolve_model
 from ._registry import create_model, register_model
 
 
@@ -25,7 +26,11 @@ def backbone_state(weights: str | Path) -> dict[str, torch.Tensor]:
     """
     path = Path(weights)
     if not path.exists():
-        raise ModelFileError(f"{path}: no such weights file (give a run's best-*.pt or an exported .onnx)")
+        try:
+            path = resolve_model(weights)  # a shipped model name such as "ferplus"
+        except ModelFileError:
+            raise ModelFileError(f"{weights}: no such weights file or shipped model (give a run's best-*.pt, "
+                                 "an exported .onnx, or a name from `emopy models`)") from None
     if path.suffix == ".onnx":
         import onnx
         from onnx import numpy_helper
