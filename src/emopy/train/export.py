@@ -64,19 +64,26 @@ def export_onnx(model: nn.Module, card: ModelCard, path: str | Path, head_slice:
     torch.onnx.export(wrapper, (dummy,), str(path), input_names=["pixels"], output_names=["probabilities"],
                       dynamic_axes={"pixels": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17, dynamo=False,
                       do_constant_folding=False)  # keeps batch norm and state-dict names (transfer learning reads them); onnxruntime fuses at load
-    proto = onnx.load(str(path))
-    for key, value in ((FORMAT_KEY, str(FORMAT_VERSION)), (CARD_KEY, card.to_json())):
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(proto, str(path))
+    write_card(path, card)
     if check:
         onnx.checker.check_model(str(path))
         diff = max_abs_diff(wrapper, path, torch.rand(*(5,) + shape[1:]) * 255)
         if diff >= 1e-4:
             raise RuntimeError(f"ONNX export of {card.name} differs from PyTorch by {diff:.2e}")
+    return path
+
+
+def write_card(path: str | Path, card: ModelCard) -> None:
+    """Put `card` into the ONNX file's metadata (replacing any) and write the sidecar `.json` with its sha256."""
+    path = Path(path)
+    proto = onnx.load(str(path))
+    del proto.metadata_props[:]
+    for key, value in ((FORMAT_KEY, str(FORMAT_VERSION)), (CARD_KEY, card.to_json())):
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(proto, str(path))
     sidecar = json.loads(card.to_json()) | {"file": path.name, "file_sha256": file_sha256(path)}
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=1, sort_keys=True) + "\n")
-    return path
 
 
 def max_abs_diff(wrapper: nn.Module, path: Path, x: torch.Tensor) -> float:

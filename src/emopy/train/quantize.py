@@ -6,23 +6,20 @@ are measured again), so it loads and evaluates like any emopy model.
 
 from __future__ import annotations
 
-import json
 import tempfile
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import require
-from ..modelcard import CARD_KEY, FORMAT_KEY, FORMAT_VERSION
 from ..predict.runtime import Classifier
-from .export import file_sha256
+from .export import write_card
 
 
 def quantize_model(src: str | Path, dst: str | Path, calibration: np.ndarray, batch: int = 64) -> Path:
     """Write an int8 copy of `src` to `dst`, calibrated on face crops `calibration` (N x H x W uint8)."""
     q = require("onnxruntime.quantization", "train")
-    onnx = require("onnx", "train")
     clf = Classifier(src)
     x = clf.preprocess(calibration)
     batches = iter([{"pixels": x[i : i + batch]} for i in range(0, len(x), batch)])
@@ -40,12 +37,5 @@ def quantize_model(src: str | Path, dst: str | Path, calibration: np.ndarray, ba
                           activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8)
     card = replace(clf.card, name=f"{clf.card.name}.int8", metrics={},
                    training={**clf.card.training, "quantized": f"int8 static QDQ, per-channel, {len(x)} calibration faces"})
-    proto = onnx.load(str(dst))
-    del proto.metadata_props[:]
-    for key, value in ((FORMAT_KEY, str(FORMAT_VERSION)), (CARD_KEY, card.to_json())):
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(proto, str(dst))
-    sidecar = asdict(card) | {"file": dst.name, "file_sha256": file_sha256(dst)}
-    dst.with_suffix(".json").write_text(json.dumps(sidecar, indent=1, sort_keys=True) + "\n")
+    write_card(dst, card)
     return dst

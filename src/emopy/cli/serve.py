@@ -1,0 +1,46 @@
+"""`emopy serve`: the REST API, feedback store and webcam web app under uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Optional
+
+import typer
+
+from ._app import app, fail
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL: sqlite:///emopy.db (default) or postgresql+psycopg://user:pw@host/db (pip install psycopg).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Default shipped model name or alias.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (each loads the model; SQLite in WAL mode is shared).")] = 1,
+) -> None:
+    """Serve /v1/predict, /v1/feedback, /health, the API docs at /docs and the web app at /."""
+    from ..errors import EmopyError, require
+
+    try:
+        uvicorn = require("uvicorn", "server")
+        require("fastapi", "server")
+    except EmopyError as exc:
+        fail(exc)
+    for name, value in (("EMOPY_DB", db), ("EMOPY_MODEL", model)):
+        if value is not None:
+            os.environ[name] = value  # the workers read their settings from the environment
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..serve.db import make_engine, migrate
+    from ..serve.settings import Settings
+
+    try:
+        settings = Settings()
+        engine = make_engine(settings.db)
+        migrate(engine)  # once here, so workers starting together do not race to create tables
+        engine.dispose()
+    except (ValidationError, SQLAlchemyError) as exc:
+        fail(exc)
+    uvicorn.run("emopy.serve.app:create_app", factory=True, host=host, port=port, workers=workers,
+                ws_max_size=settings.max_upload_bytes + 1024, log_level="info")

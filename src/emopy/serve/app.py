@@ -1,0 +1,68 @@
+"""`create_app`: the FastAPI application; its lifespan opens the database (migrated) and loads the model."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import sessionmaker
+
+from .. import __version__
+from ..errors import EmopyError, ImageDecodeError, ModelFileError, UnknownEmotionError
+from .db import make_engine, migrate, purge_expired
+from .fetch import FetchError
+from .inference import PayloadTooLarge
+from .limits import BodyLimit
+from .predictor import Predictor
+from .routers import feedback, health, images, predict, ws
+from .settings import Settings, get_settings
+
+STATIC = Path(__file__).parent / "static"
+STATUS = {PayloadTooLarge: 413, UnknownEmotionError: 422, ModelFileError: 422, ImageDecodeError: 400, FetchError: 400}
+
+
+async def _emopy_error(_request: Request, exc: Exception) -> JSONResponse:
+    """An EmopyError as a JSON 4xx naming the problem."""
+    code = next((c for t, c in STATUS.items() if isinstance(exc, t)), 400)
+    return JSONResponse({"detail": str(exc)}, status_code=code)
+
+
+async def _purge_forever(app: FastAPI, settings: Settings) -> None:
+    """Apply the retention setting once an hour."""
+    while True:
+        await asyncio.sleep(3600)
+        await asyncio.to_thread(purge_expired, app.state.engine, settings.retention_days)
+
+
+def create_app(settings: Settings | None = None, predictor: Predictor | None = None) -> FastAPI:
+    """The app; `settings` (default: from EMOPY_* variables) and a loaded `predictor` may be passed in."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.engine = engine = make_engine(settings.db)
+        await asyncio.to_thread(migrate, engine)
+        await asyncio.to_thread(purge_expired, engine, settings.retention_days)
+        app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+        app.state.predictor = predictor or await asyncio.to_thread(Predictor, settings.model, settings.detector, settings.threads)
+        task = asyncio.create_task(_purge_forever(app, settings))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        engine.dispose()
+
+    app = FastAPI(title="EmoPy", version=__version__, lifespan=lifespan,
+                  description="Facial expression recognition: faces and emotion probabilities, feedback that becomes training data.")
+    app.dependency_overrides[get_settings] = lambda: settings
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes * 4 // 3 + 65536)
+    app.add_exception_handler(EmopyError, _emopy_error)
+    for router in (predict.router, ws.router, feedback.router, images.router, health.router):
+        app.include_router(router)
+    app.mount("/", StaticFiles(directory=STATIC, html=True), name="web")
+    return app

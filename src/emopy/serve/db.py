@@ -1,0 +1,68 @@
+"""Engine, sessions and migrations; SQLite runs in WAL mode with a busy timeout so several workers can share it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from fastapi import Request
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import Face, Image
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """WAL for concurrent readers and writers; FULL sync so an acknowledged write survives a crash."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get the WAL pragmas and a parent folder."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        if engine.url.database and engine.url.database != ":memory:":
+            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision shipped in the package."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def purge_expired(engine: Engine, days: float | None) -> int:
+    """Drop the pixels (image and face crops) of images stored more than `days` ago; returns how many."""
+    if days is None:
+        return 0
+    cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+    with Session(engine) as s, s.begin():
+        old = select(Image.id).where(Image.created_at < cutoff, Image.data.is_not(None))
+        ids = list(s.scalars(old))
+        if ids:
+            s.execute(update(Image).where(Image.id.in_(ids)).values(data=None))
+            s.execute(update(Face).where(Face.image_id.in_(ids)).values(crop=None))
+        return len(ids)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request, from the engine the app opened at startup."""
+    factory: sessionmaker[Session] = request.app.state.sessions
+    with factory() as session:
+        yield session

@@ -1,0 +1,1 @@
+"""Alembic migrations of the server database, applied at startup (see emopy.serve.db.migrate)."""

@@ -1,0 +1,1 @@
+"""One router per resource: predict, feedback, images, health and the webcam WebSocket."""

@@ -1,0 +1,55 @@
+"""POST /v1/feedback stores the true emotion of a face; GET /v1/feedback exports it as training folders."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...emotions import resolve
+from ..db import get_session
+from ..dependencies import require_api_key
+from ..models import Face, Feedback, Image
+from ..schemas import FeedbackIn, FeedbackOut
+
+router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+
+
+@router.post("", status_code=201, response_model=FeedbackOut)
+def add_feedback(body: FeedbackIn, session: Annotated[Session, Depends(get_session)]) -> FeedbackOut:
+    """Store the emotion a user says face `face_index` of image `image_id` shows."""
+    emotion = resolve(body.emotion)
+    image = session.get(Image, body.image_id)
+    if image is None:
+        raise HTTPException(404, f"unknown image_id {body.image_id!r}; use the image_id a /v1/predict answer gave")
+    if body.face_index >= len(image.faces):
+        raise HTTPException(404, f"image {body.image_id} has {len(image.faces)} faces; face_index {body.face_index} does not exist")
+    face = image.faces[body.face_index]
+    row = Feedback(face=face, emotion=emotion)
+    session.add(row)
+    session.commit()
+    return FeedbackOut(id=row.id, image_id=image.id, face_index=face.index, emotion=emotion, has_crop=face.crop is not None)
+
+
+@router.get("", dependencies=[Depends(require_api_key)], response_class=Response,
+            responses={200: {"content": {"application/zip": {}}, "description": "A zip `emopy train --data` reads."}})
+def export_feedback(session: Annotated[Session, Depends(get_session)]) -> Response:
+    """A zip of <emotion>/<feedback id>.png face crops plus feedback.csv listing all feedback (crop or not)."""
+    rows = session.execute(select(Feedback, Face).join(Face).order_by(Feedback.id)).all()
+    buf, table = io.BytesIO(), io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(["feedback_id", "image_id", "face_index", "emotion", "created_at", "file"])
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for fb, face in rows:
+            name = f"{fb.emotion}/{fb.id}.png" if face.crop is not None else ""
+            if name:
+                zf.writestr(name, face.crop)
+            writer.writerow([fb.id, face.image_id, face.index, fb.emotion, fb.created_at.isoformat(), name])
+        zf.writestr("feedback.csv", table.getvalue())
+    return Response(buf.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": 'attachment; filename="emopy-feedback.zip"'})

@@ -1,0 +1,148 @@
+// EmoPy web app: upload or webcam (frames over a WebSocket), boxes + emoji, 30 s probability plot, feedback.
+"use strict";
+const EMOJI = {anger: "😠", disgust: "🤢", fear: "😨", happiness: "😄", sadness: "😢", surprise: "😲", neutral: "😐", contempt: "😒"};
+const COLORS = ["#d62728", "#8c564b", "#9467bd", "#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f", "#e377c2"];
+const $ = (id) => document.getElementById(id);
+const video = $("video"), photo = $("photo"), overlay = $("overlay"), plot = $("plot");
+window.emopyStats = {answered: 0};  // read by the browser test
+let emotions = [], history = [], lastFaces = [], ws = null, inFlight = 0, frames = [];
+
+async function init() {
+  const h = await (await fetch("health")).json();
+  emotions = h.emotions;
+  $("status").textContent = `model ${h.model}`;
+  $("legend").innerHTML = emotions.map((e, i) => `<span style="color:${COLORS[i % 8]}">■ ${EMOJI[e] || ""} ${e}</span>`).join("");
+}
+
+function draw(faces, width, height) {
+  lastFaces = faces;
+  overlay.width = width; overlay.height = height;
+  const g = overlay.getContext("2d");
+  g.clearRect(0, 0, width, height);
+  g.lineWidth = Math.max(2, width / 300);
+  g.font = `${Math.max(16, width / 25)}px sans-serif`;
+  for (const f of faces) {
+    const [x, y, w, h] = f.box;
+    g.strokeStyle = "#ffc800"; g.strokeRect(x, y, w, h);
+    const label = `${EMOJI[f.dominant] || ""} ${f.dominant} ${Math.round(100 * f.emotions[f.dominant])}%`;
+    g.fillStyle = "#ffc800"; g.fillRect(x, y - parseInt(g.font) - 6, g.measureText(label).width + 8, parseInt(g.font) + 6);
+    g.fillStyle = "#000"; g.fillText(label, x + 4, y - 6);
+  }
+  history.push({t: performance.now(), p: faces.length ? faces[0].emotions : null});
+  const cutoff = performance.now() - 30000;
+  while (history.length && history[0].t < cutoff) history.shift();
+  drawPlot();
+}
+
+function listFaces(faces, imageId) {
+  const shown = $("faces").querySelectorAll(".face");
+  if (imageId === null && shown.length === faces.length && faces.length) {  // live: update text, keep the dropdowns
+    faces.forEach((f, i) => {
+      shown[i].querySelector(".emoji").textContent = EMOJI[f.dominant] || "";
+      shown[i].querySelector(".dominant").textContent = `${f.dominant} ${Math.round(100 * f.emotions[f.dominant])}%`;
+    });
+    return;
+  }
+  const options = emotions.map((e) => `<option value="${e}">${EMOJI[e] || ""} ${e}</option>`).join("");
+  $("faces").innerHTML = faces.map((f) => `<div class="face" data-index="${f.index}">
+    <span class="emoji">${EMOJI[f.dominant] || ""}</span> face ${f.index + 1}: <b class="dominant">${f.dominant} ${Math.round(100 * f.emotions[f.dominant])}%</b>
+    <select aria-label="true emotion of face ${f.index + 1}"><option value="">actually…</option>${options}</select>
+    <span class="sent"></span></div>`).join("") || "<p>no face found</p>";
+  for (const div of $("faces").querySelectorAll(".face")) {
+    div.querySelector("select").onchange = (ev) => sendFeedback(imageId, Number(div.dataset.index), ev.target.value, div)
+      .catch((e) => (div.querySelector(".sent").textContent = `error: ${e.message}`));
+  }
+}
+
+async function sendFeedback(imageId, index, emotion, div) {
+  if (!emotion) return;
+  if (!imageId) {  // a live frame: send it once, stored, so the feedback has a face crop to train on
+    const res = await predictBlob(await frameBlob(), true);
+    imageId = res.image_id;
+    const [x, y] = lastFaces[index].box;  // the same face in the stored frame: the nearest box
+    index = res.faces.reduce((best, f) => (Math.hypot(f.box[0] - x, f.box[1] - y) < Math.hypot(res.faces[best].box[0] - x, res.faces[best].box[1] - y) ? f.index : best), 0);
+  }
+  const r = await fetch("v1/feedback", {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({image_id: imageId, face_index: index, emotion})});
+  div.querySelector(".sent").textContent = r.ok ? "✓ thanks" : `error: ${(await r.json()).detail}`;
+}
+
+function drawPlot() {
+  const g = plot.getContext("2d"), W = plot.width, H = plot.height, now = performance.now();
+  g.clearRect(0, 0, W, H);
+  g.strokeStyle = "#eee";
+  for (let i = 1; i < 4; i++) { g.beginPath(); g.moveTo(0, H * i / 4); g.lineTo(W, H * i / 4); g.stroke(); }
+  emotions.forEach((e, k) => {
+    g.strokeStyle = COLORS[k % 8]; g.lineWidth = 2; g.beginPath();
+    let pen = false;
+    for (const s of history) {
+      if (!s.p) { pen = false; continue; }
+      const x = W - (now - s.t) / 30000 * W, y = H - s.p[e] * H;
+      pen ? g.lineTo(x, y) : g.moveTo(x, y); pen = true;
+    }
+    g.stroke();
+  });
+}
+
+function frameBlob() {
+  const c = document.createElement("canvas");
+  c.width = video.videoWidth; c.height = video.videoHeight;
+  c.getContext("2d").drawImage(video, 0, 0);
+  return new Promise((ok) => c.toBlob(ok, "image/jpeg", 0.8));
+}
+
+async function predictBlob(blob, store) {
+  const form = new FormData();
+  form.append("image", blob, "image.jpg");
+  form.append("store", store ? "true" : "false");
+  const r = await fetch("v1/predict", {method: "POST", body: form});
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.detail);
+  return body;
+}
+
+async function startCamera() {
+  $("camera").disabled = true;
+  photo.removeAttribute("src");
+  video.hidden = false;
+  if (ws) return;  // already streaming: the webcam view was only hidden by an upload
+  video.srcObject = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}, audio: false});
+  await video.play();
+  const url = new URL("v1/ws", location.href);
+  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+  ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  ws.onmessage = (ev) => {
+    inFlight--;
+    window.emopyStats.answered++;
+    const msg = JSON.parse(ev.data);
+    if (msg.error) { $("status").textContent = msg.error; return; }
+    frames.push(performance.now());
+    while (frames.length && frames[0] < performance.now() - 1000) frames.shift();
+    $("fps").textContent = `${frames.length} fps, ${msg.ms} ms/frame`;
+    draw(msg.faces, msg.width, msg.height);
+    listFaces(msg.faces, null);
+  };
+  ws.onopen = () => setInterval(async () => {  // 15 fps target, at most 2 frames waiting for an answer
+    if (ws.readyState !== 1 || inFlight >= 2 || !video.videoWidth || video.hidden) return;
+    inFlight++;
+    ws.send(await (await frameBlob()).arrayBuffer());
+  }, 66);
+  ws.onclose = () => { $("status").textContent = "live stream closed; reload the page to restart it"; };
+}
+
+$("camera").onclick = () => startCamera().catch((e) => { $("status").textContent = `camera: ${e.message}`; $("camera").disabled = false; video.hidden = true; });
+$("file").onchange = async (ev) => {
+  const file = ev.target.files[0];
+  if (!file) return;
+  photo.src = URL.createObjectURL(file);
+  video.hidden = true;
+  $("camera").disabled = false;
+  try {
+    const res = await predictBlob(file, $("store").checked);
+    await photo.decode();
+    draw(res.faces, res.width, res.height);
+    listFaces(res.faces, res.image_id);
+  } catch (e) { $("status").textContent = e.message; }
+};
+init().then(() => { if (new URLSearchParams(location.search).has("camera")) $("camera").click(); });

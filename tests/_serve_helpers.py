@@ -1,0 +1,97 @@
+"""Images and a server process for the server tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+
+from _predict_helpers import ASTRONAUT, astronaut, encode
+
+
+def face_jpeg() -> bytes:
+    """The shipped example photo (one face), as the JPEG bytes it ships as."""
+    return ASTRONAUT.read_bytes()
+
+
+def face_frame_640x480() -> np.ndarray:
+    """A 640x480 BGR frame with the astronaut's face in it (for the benchmark and the fake camera)."""
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    frame[:, 64:576] = cv2.resize(astronaut(), (512, 480), interpolation=cv2.INTER_AREA)
+    return frame
+
+
+def bomb_png(width: int = 30_000, height: int = 30_000) -> bytes:
+    """A tiny PNG whose header claims width x height pixels (a decompression bomb as decoders see it)."""
+    data = bytearray(encode(np.zeros((8, 8), np.uint8)))
+    data[16:24] = width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    return bytes(data)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """`emopy serve` as a real uvicorn process on 127.0.0.1 (its own process group, so kill() ends all its workers)."""
+
+    def __init__(self, cmd: list[str], db: str, log: Path, workers: int = 1, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [*cmd, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db, "--workers", str(workers)]
+        full_env = {**os.environ, "EMOPY_THREADS": "1", "OMP_NUM_THREADS": "1", **(env or {})}
+        self.log = log.open("ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=full_env, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Poll /health until it answers 200."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"server not ready after {timeout} s; see {self.log.name}")
+
+    def kill(self) -> None:
+        """SIGKILL the server and its workers: no shutdown handler runs."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self.log.close()
+
+    def stop(self) -> None:
+        """SIGTERM for a clean shutdown, SIGKILL if it hangs."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.log.close()
+
+
+def write_y4m(path: Path, frame: np.ndarray, frames: int = 30, fps: int = 30) -> Path:
+    """A .y4m video (4:2:0) repeating one BGR frame: Chromium's fake camera plays it in a loop."""
+    h, w = frame.shape[:2]
+    planes = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes()  # Y, then U, then V
+    with path.open("wb") as fh:
+        fh.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            fh.write(b"FRAME\n" + planes)
+    return path
