@@ -85,8 +85,13 @@ class FERModel:
             h, w = gray.shape
             return [Detection((0.0, 0.0, float(w), float(h)), float("nan"))], crop[None]
         dets = self.detector.detect(image)
+        return dets, self.align(image, dets)
+
+    def align(self, image: np.ndarray, dets: Sequence[Detection]) -> np.ndarray:
+        """Aligned gray crops (N x S x S) of given detections, e.g. boxes tracked from an earlier frame."""
+        size = self.classifier.card.image_size
         crops = [align_face(image, d, margin=self.margin, size=size, rotate=self.rotate) for d in dets]
-        return dets, (np.stack(crops) if crops else np.zeros((0, size, size), np.uint8))
+        return np.stack(crops) if crops else np.zeros((0, size, size), np.uint8)
 
     def classify(self, crops: np.ndarray) -> np.ndarray:
         """N x len(emotions) probabilities for aligned gray crops, renormalised over the chosen emotions."""

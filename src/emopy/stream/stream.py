@@ -1,0 +1,165 @@
+"""`EmotionStream`: per-frame faces with track ids, raw and smoothed probabilities and a steady dominant emotion."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .smoothing import Dominant, DominantTracker, make_smoother
+from .source import FileSource, Frame, LiveSource, open_source
+from .tracking import IoUTracker
+
+
+@dataclass(frozen=True)
+class TrackedFace:
+    """One face in one frame: track id, box, detector score, raw and smoothed probabilities, held dominant emotion."""
+
+    track_id: int
+    box: tuple[int, int, int, int]
+    score: float | None
+    emotions: dict[str, float]
+    smoothed: dict[str, float]
+    dominant: str | None
+    confidence: float
+
+    def to_dict(self) -> dict:
+        return {
+            "track_id": self.track_id, "box": list(self.box),
+            "score": None if self.score is None else round(self.score, 4),
+            "emotions": {k: round(v, 4) for k, v in self.emotions.items()},
+            "smoothed": {k: round(v, 4) for k, v in self.smoothed.items()},
+            "dominant": self.dominant, "confidence": round(self.confidence, 4),
+        }
+
+
+@dataclass(frozen=True)
+class StreamFrame:
+    """Results for one processed frame; `dropped`/`skipped` count source frames never processed so far."""
+
+    index: int
+    t: float
+    faces: tuple[TrackedFace, ...]
+    dropped: int = 0
+    skipped: int = 0
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def primary(self) -> TrackedFace | None:
+        """The largest face (the viewer, in a one-viewer setting), or None."""
+        return max(self.faces, key=lambda f: f.box[2] * f.box[3], default=None)
+
+    @property
+    def dominant(self) -> str | None:
+        """The primary face's held dominant emotion."""
+        face = self.primary
+        return face.dominant if face else None
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "t": round(self.t, 4), "dropped": self.dropped, "skipped": self.skipped,
+                "faces": [f.to_dict() for f in self.faces]}
+
+
+class _TrackState:
+    """Per-track smoother and dominant tracker."""
+
+    def __init__(self, stream: "EmotionStream"):
+        self.smoother = make_smoother(stream.smoothing, half_life=stream.half_life, window=stream.window)
+        self.dominant = DominantTracker(stream.labels, stream.dominant_emotions, window=stream.window,
+                                        threshold=stream.threshold, hysteresis=stream.hysteresis)
+
+
+class EmotionStream:
+    """Iterate a video file, camera index, stream URL or iterable of `Frame`s and get one `StreamFrame` per processed frame.
+
+    >>> for frame in EmotionStream("film.mp4", emotions=["fear", "anger", "calm"]):
+    ...     print(frame.t, frame.dominant, [f.smoothed for f in frame.faces])
+
+    `model` is any object with FERModel's `emotions`, `locate(image)`, `classify(crops)` and `faces(dets, probs)`
+    (plus `align(image, dets)` when `detect_every` > 1); by default a FERModel is built from `emotions`,
+    `model_name`, `detector` and `threads`. Live sources keep only the newest `buffer` frames; the rest are dropped.
+    """
+
+    def __init__(self, source: str | int | Path | FileSource | LiveSource | Iterable[Frame], model: Any = None, *,
+                 emotions: Sequence[str] | str | None = None, dominant_emotions: Sequence[str] | str | None = None,
+                 smoothing: str = "ema", half_life: float = 0.5, window: float = 1.0, threshold: float = 0.5,
+                 hysteresis: float = 0.1, detect_every: int = 1, min_iou: float = 0.3, max_age: float = 1.0,
+                 fps: float | None = None, buffer: int = 2, model_name: str | Path = "default", detector: Any = "auto",
+                 threads: int | None = None, keep_image: bool = False):
+        from ..emotions import resolve_many
+
+        if isinstance(source, (str, int, Path)):
+            source = open_source(source, fps=fps, buffer=buffer)
+        self.source = source
+        if model is None:
+            from ..predict import FERModel
+
+            model = FERModel(emotions, model_name, detector=detector, threads=threads)
+        self.model = model
+        self.labels: tuple[str, ...] = tuple(model.emotions)
+        self.dominant_emotions = tuple(resolve_many(dominant_emotions)) if dominant_emotions else self.labels
+        if detect_every < 1:
+            raise ValueError("detect_every must be at least 1")
+        self.smoothing, self.half_life, self.window = smoothing, half_life, window
+        self.threshold, self.hysteresis = threshold, hysteresis
+        make_smoother(smoothing, half_life=half_life, window=window)  # validate now
+        DominantTracker(self.labels, self.dominant_emotions, window=window, threshold=threshold, hysteresis=hysteresis)
+        self.detect_every = detect_every
+        self.keep_image = keep_image
+        self.tracker = IoUTracker(min_iou=min_iou, max_age=max_age)
+        self._states: dict[int, _TrackState] = {}
+        self._last_dets: list = []
+        self.processed = 0
+        self.seconds = 0.0  # wall time spent processing
+
+    @property
+    def dropped(self) -> int:
+        """Frames a live source dropped because processing was slower than arrival."""
+        return int(getattr(self.source, "dropped", 0))
+
+    @property
+    def skipped(self) -> int:
+        """File frames thinned out by the `fps` option."""
+        return int(getattr(self.source, "skipped", 0))
+
+    def process(self, frame: Frame) -> StreamFrame:
+        """Detect (or follow tracked boxes), classify, track and smooth one frame."""
+        model = self.model
+        if self.processed % self.detect_every == 0 or not self.tracker.tracks:
+            dets, crops = model.locate(frame.image)
+            self._last_dets = list(dets)
+        else:
+            dets = self._last_dets
+            crops = model.align(frame.image, dets)
+        probs = model.classify(crops) if len(crops) else np.zeros((0, len(self.labels)))
+        found = model.faces(dets, probs)
+        ids = self.tracker.update([d.box for d in dets], frame.t)
+        for gone in [i for i in self._states if i not in self.tracker.tracks]:
+            del self._states[gone]
+        faces = []
+        for tid, face, p in zip(ids, found, probs):
+            state = self._states.setdefault(tid, _TrackState(self))
+            smooth = state.smoother.update(frame.t, p)
+            dom: Dominant = state.dominant.update(frame.t, p)
+            faces.append(TrackedFace(tid, tuple(face.box), face.score, dict(face.emotions),
+                                     {e: float(v) for e, v in zip(self.labels, smooth)}, dom.emotion, dom.confidence))
+        self.processed += 1
+        return StreamFrame(frame.index, frame.t, tuple(faces), self.dropped, self.skipped,
+                           frame.image if self.keep_image else None)
+
+    def __iter__(self) -> Iterator[StreamFrame]:
+        for frame in self.source:
+            start = time.perf_counter()
+            out = self.process(frame)
+            self.seconds += time.perf_counter() - start
+            yield out
+
+    def close(self) -> None:
+        """Stop reading the source."""
+        close = getattr(self.source, "close", None)
+        if close:
+            close()
