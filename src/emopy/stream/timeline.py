@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .stream import StreamFrame
+from .stream import StreamFrame, TrackedFace
 
 
 @dataclass(frozen=True)
@@ -20,24 +20,17 @@ class Row:
 
     frame: int
     t: float
-    track_id: int
-    box: tuple[int, int, int, int]
-    score: float | None
-    emotions: dict[str, float]
-    smoothed: dict[str, float]
-    dominant: str | None
+    face: TrackedFace
 
     def to_dict(self) -> dict:
-        return {"frame": self.frame, "t": round(self.t, 4), "track_id": self.track_id, "box": list(self.box),
-                "score": None if self.score is None else round(self.score, 4),
-                "emotions": {k: round(v, 4) for k, v in self.emotions.items()},
-                "smoothed": {k: round(v, 4) for k, v in self.smoothed.items()}, "dominant": self.dominant}
+        d = self.face.to_dict()
+        d.pop("confidence")
+        return {"frame": self.frame, "t": round(self.t, 4), **d}
 
 
 def rows(frames: Iterable[StreamFrame]) -> list[Row]:
     """One row per face per frame."""
-    return [Row(fr.index, fr.t, f.track_id, f.box, f.score, f.emotions, f.smoothed, f.dominant)
-            for fr in frames for f in fr.faces]
+    return [Row(fr.index, fr.t, f) for fr in frames for f in fr.faces]
 
 
 def _argmax(mean: dict[str, float]) -> str:
@@ -45,8 +38,8 @@ def _argmax(mean: dict[str, float]) -> str:
 
 
 def _means(items: Sequence[Row]) -> dict[str, float]:
-    labels = list(items[0].emotions)
-    m = np.mean([[r.emotions[e] for e in labels] for r in items], axis=0)
+    labels = list(items[0].face.emotions)
+    m = np.mean([[r.face.emotions[e] for e in labels] for r in items], axis=0)
     return {e: float(v) for e, v in zip(labels, m)}
 
 
@@ -56,7 +49,7 @@ def summary(table: Sequence[Row], frames: int | None = None, dropped: int = 0) -
     by_track: dict[int, list[Row]] = defaultdict(list)
     for r in table:
         by_second[int(r.t)].append(r)
-        by_track[r.track_id].append(r)
+        by_track[r.face.track_id].append(r)
     seconds = []
     for s in sorted(by_second):
         m = _means(by_second[s])
@@ -78,9 +71,9 @@ def write_csv(path: str | Path, table: Sequence[Row], labels: Sequence[str]) -> 
         w.writerow(["frame", "t", "track_id", "x", "y", "w", "h", "score", *labels,
                     *(f"smoothed_{e}" for e in labels), "dominant"])
         for r in table:
-            w.writerow([r.frame, f"{r.t:.4f}", r.track_id, *r.box, "" if r.score is None else f"{r.score:.4f}",
-                        *(f"{r.emotions[e]:.4f}" for e in labels), *(f"{r.smoothed[e]:.4f}" for e in labels),
-                        r.dominant or ""])
+            w.writerow([r.frame, f"{r.t:.4f}", r.face.track_id, *r.face.box, "" if r.face.score is None else f"{r.face.score:.4f}",
+                        *(f"{r.face.emotions[e]:.4f}" for e in labels), *(f"{r.face.smoothed[e]:.4f}" for e in labels),
+                        r.face.dominant or ""])
 
 
 def write_json(path: str | Path, table: Sequence[Row], summary_: dict) -> None:
