@@ -95,12 +95,14 @@ def test_killed_run_resumes(tmp_path, blob_folders, emopy_cmd):
     assert torch.load(out / "checkpoint.pt", weights_only=False)["epoch"] == 8
 
 
-def test_resume_refuses_another_run(cli, blob_run, blob_folders, tmp_path):
+@pytest.mark.parametrize("change, named", [(["--arch", "ConvolutionalNN"], "arch='vgg_small'"), (["--epochs", "9"], "epochs=5")])
+def test_resume_refuses_another_run(cli, blob_run, blob_folders, tmp_path, change, named):
     out = tmp_path / "copy"
     shutil.copytree(blob_run, out)
-    res = cli("train", "--arch", "ConvolutionalNN", "--data", blob_folders, "--out", out, "--epochs", 5, "--threads", 1)
-    assert res.exit_code != 0
-    assert "different run" in str(res.exception)
+    args = {"--arch": "vgg_small", "--epochs": "5"} | dict(zip(change[::2], change[1::2]))
+    res = cli("train", "--data", blob_folders, "--out", out, "--threads", 1, *[x for kv in args.items() for x in kv])
+    assert res.exit_code == 2
+    assert "different run" in res.output and named in res.output
 
 
 # ---- model files -------------------------------------------------------------------------------

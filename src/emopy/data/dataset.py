@@ -73,6 +73,10 @@ class Dataset:
             **changes,
         )
 
+    def take(self, index) -> "Dataset":
+        """The images at `index` (positions or a boolean mask), labels and splits kept."""
+        return self._take(index)
+
     def subset(self, emotions) -> "Dataset":
         """Keep only images labelled with `emotions` (any order, aliases allowed), relabelled."""
         idx = subset_indices(self.label_names, emotions)

@@ -24,11 +24,17 @@ def build_heads(
     soft: bool = False,
     frames: int = 3,
     kind: str | None = None,
+    merges: dict[str, str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[Head], Dataset]:
-    """Images, split and heads for training; `heads` may be ["fer2013", "ferplus"] for a joint model."""
+    """Images, split and heads for training; `heads` may be ["fer2013", "ferplus"] for a joint model.
+
+    `merges` (single-head runs) merges classes after the subset, e.g. {"disgust": "anger"}.
+    """
     if heads and set(heads) - {"fer2013", "ferplus"}:
         raise ConfigError(f"unknown head(s) {heads}; heads are fer2013 and ferplus")
     if heads and len(heads) > 1:
+        if merges:
+            raise ConfigError("class merges apply to single-head runs only")
         if ferplus_labels is None:
             raise ConfigError("a joint fer2013+ferplus model needs --ferplus-labels")
         base = load_dataset(data, kind="fer2013", emotions=emotions)
@@ -37,7 +43,7 @@ def build_heads(
         out = [head_from(by_name[h][0], h, by_name[h][1], ids=base.ids) for h in heads]
         return base.images, base.split, out, base
     ds = load_dataset(data, ferplus_labels=ferplus_labels, kind=kind, emotions=emotions, frames=frames)
-    ds = split_by_group(ds)
+    ds = split_by_group(ds.merge(merges) if merges else ds)
     name = heads[0] if heads else ("ferplus" if ferplus_labels else "emotions")
     return ds.images, ds.split, [head_from(ds, name, soft)], ds
 
@@ -48,17 +54,17 @@ def first_per_split(split: np.ndarray, limit: int) -> np.ndarray:
 
 
 def train(config: TrainConfig, data, out, *, ferplus_labels=None, heads=None, emotions=None, soft=False,
-          frames: int = 3, limit: int = 0, export: bool = True) -> dict:
+          frames: int = 3, limit: int = 0, export: bool = True, merges: dict[str, str] | None = None) -> dict:
     """Train, then evaluate each head on its test split, write plots and export ONNX files."""
     out = Path(out)
-    images, split, head_list, ds = build_heads(data, ferplus_labels, heads, emotions, soft, frames)
+    images, split, head_list, ds = build_heads(data, ferplus_labels, heads, emotions, soft, frames, merges=merges)
     if limit:
         idx = first_per_split(split, limit)
         images, split, head_list = images[idx], split[idx], [h.take(idx) for h in head_list]
     trainer = Trainer(config, out, images, head_list, split)
     (out / "run.json").write_text(json.dumps({"data": str(data), "ferplus_labels": str(ferplus_labels) if ferplus_labels else None,
                                               "heads": [h.name for h in head_list], "soft": soft, "source": ds.source,
-                                              "subset": emotions, "frames": frames, "limit": limit,
+                                              "subset": emotions, "merges": merges, "frames": frames, "limit": limit,
                                               "command": "emopy " + shlex.join(sys.argv[1:]),
                                               "emotions": list(ds.label_names)}, indent=1))
     result = trainer.fit()
@@ -81,7 +87,7 @@ def export_run(out: str | Path) -> dict:
     cfg.augment = tuple(cfg.augment)
     heads = info["heads"] if set(info["heads"]) <= {"fer2013", "ferplus"} else None  # else the default name "emotions"
     images, split, head_list, _ = build_heads(info["data"], info["ferplus_labels"], heads, info.get("subset"), info["soft"],
-                                              info.get("frames", 3))
+                                              info.get("frames", 3), merges=info.get("merges"))
     if info.get("limit"):
         idx = first_per_split(split, info["limit"])
         images, split, head_list = images[idx], split[idx], [h.take(idx) for h in head_list]

@@ -175,11 +175,11 @@ class Trainer:
             return False
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         if state["heads"] != [(h.name, list(h.label_names)) for h in self.heads]:
-            raise ConfigError(f"{ckpt} belongs to a run with other labels {state['heads']}; use another --out")
+            raise ConfigError(f"{ckpt} belongs to a different run (labels {state['heads']}); use another --out")
         old, new = dict(state["config"], threads=0), dict(asdict(self.cfg), threads=0)
         changed = sorted(k for k in new if old.get(k) != new[k] and not (isinstance(new[k], tuple) and list(new[k]) == old.get(k)))
         if changed:
-            raise ConfigError(f"{ckpt} was trained with other settings ({', '.join(f'{k}={old.get(k)!r}' for k in changed)}); "
+            raise ConfigError(f"{ckpt} belongs to a different run ({', '.join(f'{k}={old.get(k)!r}' for k in changed)}); "
                               "resume with the same options or use another --out")
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])

@@ -1,0 +1,84 @@
+"""What the experiments run: EmoPy's emotion subsets, the architectures, EmoPy's own numbers."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..emotions import resolve_many
+
+# The emotion subsets of EmoPy's README table, in its order.
+SUBSETS: tuple[tuple[str, ...], ...] = (
+    ("anger", "fear", "surprise", "calm"),
+    ("disgust", "happiness", "surprise"),
+    ("anger", "happiness", "calm"),
+    ("anger", "fear", "surprise"),
+    ("anger", "disgust"),
+    ("anger", "fear"),
+    ("disgust", "surprise"),
+)
+
+# Trained methods: name -> (registered architecture, model kwargs). TransferLearningNN starts
+# from the backbone of our shipped FER+ model (no ImageNet weights can be downloaded here).
+ARCHS: dict[str, tuple[str, dict]] = {
+    "ConvolutionalNN": ("ConvolutionalNN", {}),
+    "ConvolutionalNNDropout": ("ConvolutionalNNDropout", {}),
+    "TransferLearningNN": ("TransferLearningNN", {"weights": "ferplus"}),
+    "vgg_small": ("vgg_small", {}),
+}
+# Shipped models scored on each subset by renormalising their probabilities over it (no training).
+SHIPPED: tuple[str, ...] = ("fer2013", "ferplus")
+
+# EmoPy's published validation accuracies, {(subset key, method): accuracy}.
+# TO BE FILLED from EmoPy's README (github.com/thoughtworksarts/EmoPy, "Performance" section) by a
+# session that can read the version holding the subset table; the README versions read so far only
+# give ConvolutionalLstmNN/TransferLearningNN on 7 and 3 (fear, happiness, neutral) FER+ classes.
+# Never guess a value: a missing entry is shown as "not filled".
+EMOPY_PUBLISHED: dict[tuple[str, str], float] = {}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options shared by every row: data folder, epochs, per-split image limit, torch threads."""
+
+    data: Path
+    epochs: int = 30
+    limit: int = 0
+    threads: int = 0
+
+    @property
+    def fer2013(self) -> Path:
+        return self.data / "fer2013" / "fer2013.csv.gz"
+
+    @property
+    def ckplus(self) -> Path:
+        return self.data / "ckplus48"
+
+
+def default_data_dir() -> Path:
+    """$EMOPY_DATA, else ../shared/data (relative to the working folder)."""
+    return Path(os.environ.get("EMOPY_DATA") or Path("..") / "shared" / "data")
+
+
+def subset_key(emotions) -> str:
+    """File-name key of a subset: canonical names joined by '-' (calm is neutral)."""
+    return "-".join(resolve_many(list(emotions)))
+
+
+def parse_subsets(text: str | None) -> list[tuple[str, ...]]:
+    """'anger,fear;disgust,surprise' -> subsets (canonical names); None -> all of EmoPy's."""
+    if not text:
+        return [tuple(resolve_many(list(s))) for s in SUBSETS]
+    return [tuple(resolve_many(part)) for part in text.split(";") if part.strip()]
+
+
+def parse_names(text: str | None, known, what: str) -> list[str]:
+    """A comma list checked against `known` (None -> all of them)."""
+    from ..errors import ConfigError
+
+    names = [n.strip() for n in text.split(",") if n.strip()] if text else list(known)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"unknown {what} {unknown}; choose from {', '.join(known)}")
+    return names

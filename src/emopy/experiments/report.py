@@ -1,0 +1,146 @@
+"""docs/experiments.md and its confusion-matrix figures, rendered from the stored rows."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..train.plots import plot_confusion_grid
+from .ablations import ABLATIONS
+from .baselines import METHODS
+from .plan import ARCHS, EMOPY_PUBLISHED, SHIPPED, SUBSETS, subset_key
+from .store import load_rows
+
+PROTOCOL = ("FER2013 protocol: trained on Training (restricted to the row's classes), model selected on PublicTest "
+            "(best epoch), accuracy reported on PrivateTest. CK+48 is never trained on: its images of the row's "
+            "classes score cross-dataset transfer (CK+48 has no neutral/calm images, so a calm class is scored on FER2013 only).")
+
+
+def _num(x) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def _order(row: dict) -> tuple:
+    keys = [subset_key(s) for s in SUBSETS]
+    methods = list(ARCHS) + [f"shipped {s} (renormalised)" for s in SHIPPED]
+    key = subset_key(row["subset"])
+    return (keys.index(key) if key in keys else len(keys), key,
+            methods.index(row["method"]) if row["method"] in methods else len(methods), row["method"])
+
+
+def _ck_cell(row: dict) -> str:
+    ck = row.get("ckplus")
+    if not ck:
+        return "–"
+    missing = row.get("ckplus_missing") or []
+    note = f"; no {', '.join('neutral (calm)' if m == 'neutral' else m for m in missing)} images" if missing else ""
+    return f"{_num(ck['accuracy'])} (n={ck['n']}{note})"
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.1f} s" if s < 10 else f"{s:.0f} s" if s < 3600 else f"{s / 3600:.2f} h"
+
+
+def _compute(row: dict) -> str:
+    """Wall time of the row, and of its training epochs where it trained."""
+    if "epochs_run" not in row:
+        return _seconds(row["wall_s"])
+    return f"{_seconds(row['wall_s'])} ({row['epochs_run']} epoch(s), training {_seconds(row['train_s'])})"
+
+
+def _by(rows: list[dict], order, field: str = "kind") -> list[dict]:
+    """Rows sorted by the position of `field` in `order` (unknown values last)."""
+    order = list(order)
+    return sorted(rows, key=lambda r: (order.index(r[field]) if r[field] in order else len(order), str(r[field])))
+
+
+def subset_figure(key: str, rows: list[dict], folder: Path) -> Path:
+    """One PNG per subset: a row per method, FER2013 PrivateTest beside CK+48."""
+    grid = []
+    for r in rows:
+        labels = r["test"]["labels"]
+        fer = (r["test"]["confusion_matrix"], labels, f"{r['method']}\nFER2013 PrivateTest acc {r['test']['accuracy']:.3f}")
+        ck = r.get("ckplus")
+        grid.append([fer, (ck["confusion_matrix"], labels, f"{r['method']}\nCK+48 acc {ck['accuracy']:.3f}") if ck else None])
+    folder.mkdir(parents=True, exist_ok=True)
+    return plot_confusion_grid(grid, folder / f"subset-{key}.png")
+
+
+def subsets_section(rows: list[dict], docs: Path) -> list[str]:
+    lines = ["## EmoPy's emotion subsets", "", PROTOCOL, "",
+             "EmoPy's column is its published validation accuracy (its own data and split, so a pointer, not a like-for-like "
+             "comparison); \"not filled\" marks a value not yet copied from EmoPy's README into "
+             "`emopy.experiments.plan.EMOPY_PUBLISHED`. Renormalised rows score a shipped 7/8-class model over the subset "
+             "only, without training.", "",
+             "| subset | method | EmoPy (val) | PublicTest acc | PrivateTest acc | PrivateTest macro F1 | CK+48 acc | compute |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    figures = []
+    rows = sorted(rows, key=_order)
+    for key in dict.fromkeys(subset_key(r["subset"]) for r in rows):
+        mine = [r for r in rows if subset_key(r["subset"]) == key]
+        for r in mine:
+            published = EMOPY_PUBLISHED.get((key, r["method"]))
+            lines.append(f"| {', '.join(r['subset'])} | {r['method']} | {_num(published) if published is not None else 'not filled'} "
+                         f"| {_num((r.get('val') or {}).get('accuracy'))} | {_num(r['test']['accuracy'])} | {_num(r['test']['macro_f1'])} "
+                         f"| {_ck_cell(r)} | {_compute(r)} |")
+        path = subset_figure(key, mine, docs / "figures")
+        figures.append(f"- {', '.join(mine[0]['subset'])}: [{path.name}](figures/{path.name})")
+    return lines + ["", "Confusion matrices (rows true, columns predicted; FER2013 PrivateTest left, CK+48 right):", ""] + figures
+
+
+def baselines_section(rows: list[dict]) -> list[str]:
+    lines = ["## Classical baselines (7 classes)", "",
+             "Fixed features + linear SVM (standardised features, LinearSVC; C chosen on PublicTest), FER2013 Training -> "
+             "PrivateTest.", "",
+             "| method | features | chosen C | PublicTest acc | PrivateTest acc | PrivateTest macro F1 | compute |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in _by(rows, METHODS):
+        lines.append(f"| {r['method']} | {r['feature_dim']} | {r['chosen_C']} | {_num(r['val']['accuracy'])} "
+                     f"| {_num(r['test']['accuracy'])} | {_num(r['test']['macro_f1'])} | {_compute(r)} |")
+    return lines
+
+
+def _recall(row: dict, label: str) -> str:
+    per = row["test"]["per_class"]
+    return _num(per[label]["recall"]) if label in per else "merged into anger"
+
+
+def ablations_section(rows: list[dict]) -> list[str]:
+    lines = ["## Ablations (7 FER2013 classes)", "",
+             "`default` (augmentation crop,flip, no imbalance handling) is the reference of both studies: augmentation "
+             "(`no-augment`) and disgust's class imbalance (`balanced`, `merge-disgust`). A merged row is scored on 6 classes.", "",
+             "| arch | row | change | PrivateTest acc | PrivateTest macro F1 | disgust recall | anger recall | compute |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in sorted(_by(rows, ABLATIONS), key=lambda r: r["method"]):
+        lines.append(f"| {r['method']} | {r['kind']} | {r['what']} | {_num(r['test']['accuracy'])} | {_num(r['test']['macro_f1'])} "
+                     f"| {_recall(r, 'disgust')} | {_recall(r, 'anger')} | {_compute(r)} |")
+    return lines
+
+
+def compute_section(tables: dict[str, list[dict]]) -> list[str]:
+    lines = ["## Compute", "", f"Wall seconds per row are in the tables (CPU machine with {os.cpu_count()} cores; "
+             "training rows include data loading, ONNX export and scoring).", ""]
+    return lines + [f"- {name}: {len(rows)} rows, {_seconds(sum(r['wall_s'] for r in rows))}" for name, rows in tables.items() if rows]
+
+
+def write_report(out: Path, docs: Path) -> Path:
+    """Render docs/experiments.md (and docs/figures/subset-*.png) from the rows stored under `out`."""
+    tables = {name: load_rows(out, name) for name in ("subsets", "baselines", "ablations")}
+    docs.mkdir(parents=True, exist_ok=True)
+    limits = sorted({r["settings"]["limit"] for rows in tables.values() for r in rows if r["settings"].get("limit")})
+    lines = ["# Experiments: EmoPy's tables reproduced", "",
+             f"Generated by `emopy experiments report` from the rows stored in `{out}`; rerun `emopy experiments run ...` "
+             "to add rows (finished rows are reused).", ""]
+    if limits:
+        lines += [f"**Smoke run: only the first {', '.join(map(str, limits))} images per split were used. "
+                  "These numbers are not results.**", ""]
+    if tables["subsets"]:
+        lines += subsets_section(tables["subsets"], docs) + [""]
+    if tables["baselines"]:
+        lines += baselines_section(tables["baselines"]) + [""]
+    if tables["ablations"]:
+        lines += ablations_section(tables["ablations"]) + [""]
+    lines += compute_section(tables)
+    path = docs / "experiments.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

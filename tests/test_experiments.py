@@ -1,0 +1,97 @@
+"""`emopy experiments`: each table in smoke mode on a slice of the real data, the report, and row reuse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+SMOKE = ("--limit", 32, "--epochs", 1, "--threads", 1)
+
+
+@pytest.fixture(scope="module")
+def smoke_data(fer2013_slice, ckplus_dir, tmp_path_factory):
+    """A data folder in the shared layout: the first 64 real FER2013 rows per split, and the real CK+48."""
+    root = tmp_path_factory.mktemp("exp-data")
+    (root / "fer2013").mkdir()
+    (root / "fer2013" / "fer2013.csv.gz").symlink_to(fer2013_slice)
+    (root / "ckplus48").symlink_to(ckplus_dir)
+    return root
+
+
+@pytest.fixture(scope="module")
+def exp(cli, smoke_data, tmp_path_factory):
+    """exp(table, *options) runs `emopy experiments run TABLE` into one shared run root and docs folder."""
+    out, docs = tmp_path_factory.mktemp("exp-runs"), tmp_path_factory.mktemp("exp-docs")
+
+    def run(table: str, *extra):
+        res = cli("experiments", "run", table, "--data", smoke_data, "--out", out, "--docs", docs, *SMOKE, *extra)
+        assert res.exit_code == 0, f"{res.output}\n{res.exception!r}"
+        return res.output, out, docs
+
+    return run
+
+
+SUBSET = ("--subsets", "anger,fear,calm", "--archs", "vgg_small", "--shipped", "fer2013")
+
+
+@pytest.fixture(scope="module")
+def subsets_run(exp):
+    """The subsets table for one subset (with calm, which CK+48 lacks), vgg_small and one shipped model."""
+    return exp("subsets", *SUBSET)
+
+
+def test_subsets_table_figures_and_reuse(exp, subsets_run):
+    output, out, docs = subsets_run
+    assert "done subsets anger-fear-neutral vgg_small" in output and "done subsets anger-fear-neutral shipped fer2013" in output
+    text = (docs / "experiments.md").read_text()
+    assert "Smoke run" in text and "| anger, fear, neutral | vgg_small | not filled |" in text
+    assert "shipped fer2013 (renormalised)" in text and "no neutral (calm) images" in text
+    assert (docs / "figures" / "subset-anger-fear-neutral.png").stat().st_size > 1000
+    row = json.loads((out / "subsets" / "anger-fear-neutral" / "vgg_small" / "result.json").read_text())
+    assert row["test"]["labels"] == ["anger", "fear", "neutral"] and row["ckplus"]["n"] > 0 and row["wall_s"] > 0
+    assert row["ckplus_missing"] == ["neutral"] and row["settings"] == {"epochs": 1, "limit": 32}
+    again, _, _ = exp("subsets", *SUBSET)
+    assert again.count("reused subsets") == 2 and "done" not in again
+
+
+def test_baselines(exp, subsets_run):
+    _, runs, _ = subsets_run
+    backbone = runs / "subsets" / "anger-fear-neutral" / "vgg_small" / "best-fer2013.pt"
+    output, out, docs = exp("baselines", "--backbone", backbone)
+    assert "done baselines hog-svm" in output and "done baselines cnn-embedding-svm" in output
+    text = (docs / "experiments.md").read_text()
+    assert "## Classical baselines" in text and "HOG" in text and "| 900 |" in text and "| 256 |" in text
+
+
+def test_ablations(exp):
+    output, out, docs = exp("ablations", "--rows", "default,balanced,merge-disgust")
+    text = (docs / "experiments.md").read_text()
+    assert "## Ablations" in text and "merged into anger" in text
+    merged = json.loads((out / "ablations" / "ConvolutionalNN" / "merge-disgust" / "result.json").read_text())
+    assert "disgust" not in merged["test"]["labels"] and len(merged["test"]["labels"]) == 6
+
+
+def test_report_and_bad_options(cli, exp, smoke_data, tmp_path):
+    _, out, docs = exp("ablations", "--rows", "default")
+    res = cli("experiments", "report", "--out", out, "--docs", tmp_path)
+    assert res.exit_code == 0 and (tmp_path / "experiments.md").exists()
+    res = cli("experiments", "run", "subsets", "--data", smoke_data, "--out", out, "--archs", "ResNet", *SMOKE)
+    assert res.exit_code == 2 and "unknown architecture" in res.output
+    res = cli("experiments", "run", "ablations", "--data", smoke_data, "--out", out, "--docs", tmp_path, "--limit", 16, "--rows", "default")
+    assert res.exit_code == 2 and "use another --out" in res.output
+
+
+def test_failed_row_is_skipped_and_retried(tmp_path):
+    from emopy.experiments.store import Row, run_rows
+
+    def broken(folder):
+        raise RuntimeError("no backbone")
+
+    calls = []
+    ok = Row("t ok", tmp_path / "ok", {"limit": 1}, lambda f: calls.append(f) or {"test": {"accuracy": 0.5}})
+    rows, failed = run_rows([Row("t broken", tmp_path / "broken", {"limit": 1}, broken), ok], log=calls.append)
+    assert failed == ["t broken"] and len(rows) == 1 and not (tmp_path / "broken" / "result.json").exists()
+    assert any("failed t broken: RuntimeError: no backbone" in str(c) for c in calls)
+    rows, _ = run_rows([ok], log=calls.append)
+    assert rows[0]["wall_s"] >= 0 and calls[-1].startswith("reused t ok")
