@@ -215,3 +215,17 @@ def test_score_macro_f1_over_classes_present():
     m = score(np.array([0, 0, 1, 1]), np.array([0, 3, 1, 1]), ["anger", "happiness", "sadness", "neutral"])
     assert m["confusion_matrix"][0] == [1, 0, 0, 1]  # row = true anger, column = predicted neutral
     assert m["macro_f1"] == pytest.approx((2 / 3 + 1) / 2)
+
+
+def test_quantize_command_keeps_the_card_and_the_predictions(cli, blob_run, blob_folders, tmp_path):
+    out = tmp_path / "q" / "blob.int8.onnx"
+    res = cli("quantize", "--model", blob_run / "vgg_small.emotions.onnx", "--data", blob_folders, "--out", out, "-n", 64)
+    assert res.exit_code == 0, res.output
+    fp32, int8 = Classifier(blob_run / "vgg_small.emotions.onnx", threads=1), Classifier(out, threads=1)
+    assert int8.card.name == "vgg_small.emotions.int8" and int8.labels == fp32.labels
+    assert "int8" in int8.card.training["quantized"]
+    assert int8.card.metrics["test"]["accuracy"] >= 0.9  # measured on the quantised file itself
+    faces = load_dataset(blob_folders).images[::3]
+    a, b = fp32.predict_proba(faces), int8.predict_proba(faces)
+    assert (a.argmax(1) == b.argmax(1)).mean() >= 0.95
+    assert json.loads(out.with_suffix(".json").read_text())["name"] == "vgg_small.emotions.int8"

@@ -47,6 +47,19 @@ def evaluate_dataset(clf: Classifier, ds: Dataset, emotions=None, tta: bool = Fa
     return out
 
 
+def card_metrics(clf: Classifier, val: Dataset | None, test: Dataset | None) -> tuple[dict, dict | None]:
+    """The metrics a model card carries (val, test, test with flip TTA) and the full test result."""
+    metrics, full = {}, None
+    for key, ds in (("val", val), ("test", test)):
+        if ds is not None and len(ds):
+            m = evaluate_dataset(clf, ds)
+            metrics[key] = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4), "n": m["n"]}
+            if key == "test":
+                full = m
+                metrics["test_flip_tta"] = {"accuracy": round(evaluate_dataset(clf, ds, tta=True)["accuracy"], 4), "n": m["n"]}
+    return metrics, full
+
+
 def evaluate(model: str | Path, data: str | Path, *, ferplus_labels=None, split: str | None = None, emotions=None,
              tta: bool = False) -> dict:
     """`emopy evaluate`: load data (one split; PrivateTest by default), run the ONNX model, score."""

@@ -13,7 +13,7 @@ import numpy as np
 from ..data.dataset import Dataset
 from ..modelcard import ModelCard
 from ..predict.runtime import Classifier
-from .evaluate import evaluate_dataset
+from .evaluate import card_metrics
 from .export import export_onnx
 from .plots import plot_confusion, plot_curves
 
@@ -54,18 +54,11 @@ def finish_run(trainer, export: bool = True) -> dict:
             continue
         path = export_onnx(trainer.model, card, out / f"{card.name}.onnx", head_slice=(start, stop))
         clf = Classifier(path)
-        metrics = {}
-        for split, key in (("PublicTest", "val"), ("PrivateTest", "test")):
-            ds = _split_dataset(trainer, k, split)
-            if len(ds):
-                m = evaluate_dataset(clf, ds)
-                metrics[key] = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4), "n": m["n"]}
-                if key == "test":
-                    m_tta = evaluate_dataset(clf, ds, tta=True)
-                    metrics["test_flip_tta"] = {"accuracy": round(m_tta["accuracy"], 4), "n": m_tta["n"]}
-                    plot_confusion(m["confusion_matrix"], list(head.label_names), out / f"{card.name}.confusion.png",
-                                   f"{card.name} {split} acc {m['accuracy']:.3f}")
-                    (out / f"{card.name}.test.json").write_text(json.dumps(m, indent=1))
+        metrics, test = card_metrics(clf, _split_dataset(trainer, k, "PublicTest"), _split_dataset(trainer, k, "PrivateTest"))
+        if test is not None:
+            plot_confusion(test["confusion_matrix"], list(head.label_names), out / f"{card.name}.confusion.png",
+                           f"{card.name} PrivateTest acc {test['accuracy']:.3f}")
+            (out / f"{card.name}.test.json").write_text(json.dumps(test, indent=1))
         export_onnx(trainer.model, replace(card, metrics=metrics), path, head_slice=(start, stop))
         results[head.name] = {"onnx": str(path), **metrics}
         start = stop

@@ -1,7 +1,7 @@
 """Int8 quantisation of an exported model (onnxruntime static QDQ, per-channel weights).
 
-The quantised file keeps the emopy card (name suffixed `.int8`, metrics cleared until they
-are measured again), so it loads and evaluates like any emopy model.
+The quantised file keeps the emopy card (name suffixed `.int8`, metrics measured again on the
+given validation/test data), so it loads and evaluates like any emopy model.
 """
 
 from __future__ import annotations
@@ -13,12 +13,18 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import require
+from ..data.dataset import Dataset
 from ..predict.runtime import Classifier
+from .evaluate import card_metrics
 from .export import write_card
 
 
-def quantize_model(src: str | Path, dst: str | Path, calibration: np.ndarray, batch: int = 64) -> Path:
-    """Write an int8 copy of `src` to `dst`, calibrated on face crops `calibration` (N x H x W uint8)."""
+def quantize_model(src: str | Path, dst: str | Path, calibration: np.ndarray, batch: int = 64,
+                   val: Dataset | None = None, test: Dataset | None = None) -> Path:
+    """Write an int8 copy of `src` to `dst`, calibrated on face crops `calibration` (N x H x W uint8).
+
+    With `val`/`test`, the copy's card gets its own measured metrics (as `emopy train` records them).
+    """
     q = require("onnxruntime.quantization", "train")
     clf = Classifier(src)
     x = clf.preprocess(calibration)
@@ -38,4 +44,6 @@ def quantize_model(src: str | Path, dst: str | Path, calibration: np.ndarray, ba
     card = replace(clf.card, name=f"{clf.card.name}.int8", metrics={},
                    training={**clf.card.training, "quantized": f"int8 static QDQ, per-channel, {len(x)} calibration faces"})
     write_card(dst, card)
+    if val is not None or test is not None:
+        write_card(dst, replace(card, metrics=card_metrics(Classifier(dst), val, test)[0]))
     return dst
