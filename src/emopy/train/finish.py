@@ -4,6 +4,7 @@ through onnxruntime, write the confusion matrix and curves, and put the numbers 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from dataclasses import replace
@@ -46,7 +47,8 @@ def finish_run(trainer, export: bool = True) -> dict:
             dataset=run["source"] + (f" (joint with heads {run['heads']})" if len(trainer.heads) > 1 else ""),
             protocol=PROTOCOLS.get(head.name, "trained on Training, selected on PublicTest, tested on PrivateTest splits"),
             training={"command": run.get("command") or "emopy " + shlex.join(sys.argv[1:]), "config": {**vars(cfg)}, "epochs_run": trainer.epoch,
-                      "selected_epoch": best.get("epoch"), "cpu_seconds": round(sum(r["seconds"] for r in trainer.history), 1),
+                      "selected_epoch": best.get("epoch"), "wall_seconds": round(sum(r["seconds"] for r in trainer.history), 1),
+                      "machine": f"{os.cpu_count()} CPU cores, no GPU",
                       "images_per_s": best.get("images_per_s"), "soft_labels": run["soft"]},
         )
         if not export:
