@@ -128,16 +128,16 @@ def quantize_cmd(
     """Write an int8 copy of a model (faster on CPUs with VNNI), with its own measured metrics."""
     import numpy as np
 
-    from ..data import load_dataset
+    from ..data import load_dataset, split_by_group
     from ..errors import EmopyError
     from ..train.quantize import quantize_model
 
     try:
-        ds = load_dataset(data, ferplus_labels=ferplus_labels)
-        splits = {s: ds.select_split(s) for s in ("Training", "PublicTest", "PrivateTest")} if ds.split is not None else {}
-        calib = splits.get("Training", ds)
+        ds = split_by_group(load_dataset(data, ferplus_labels=ferplus_labels))  # class folders: the split training used
+        splits = {s: ds.select_split(s) for s in ("Training", "PublicTest", "PrivateTest")}
+        calib = splits["Training"]
         pick = np.random.default_rng(0).permutation(len(calib))[:n]
-        path = quantize_model(model, out, calib.images[pick], val=splits.get("PublicTest"), test=splits.get("PrivateTest"))
+        path = quantize_model(model, out, calib.images[pick], val=splits["PublicTest"], test=splits["PrivateTest"])
     except EmopyError as exc:
         fail(exc)
     typer.echo(str(path))
