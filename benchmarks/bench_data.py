@@ -6,12 +6,9 @@ Run: python benchmarks/bench_data.py [--data ../shared/data]
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import subprocess
 import sys
-import time
 
 CHILD = """
 import json, resource, sys, time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ from pathlib import Path
 import cv2
 import httpx
 import numpy as np
+import yaml
 
 from _predict_helpers import ASTRONAUT, astronaut, encode
 
@@ -95,3 +97,30 @@ def write_y4m(path: Path, frame: np.ndarray, frames: int = 30, fps: int = 30) ->
         for _ in range(frames):
             fh.write(b"FRAME\n" + planes)
     return path
+
+
+def quick_story(seconds: float = 1.5) -> dict:
+    """A story that decides in its first `seconds` between happiness (the astronaut smiles) and sadness."""
+    return {
+        "title": "quick",
+        "start": "start",
+        "segments": {
+            "start": {"card": "Look at the camera", "duration": seconds,
+                      "decision": {"emotions": ["happiness", "sadness"], "window": seconds, "threshold": 0.5, "min_frames": 3,
+                                   "branches": {"happiness": "smile", "sadness": "frown"}, "default": "nobody"}},
+            "smile": {"card": "You smiled", "duration": 0.3},
+            "frown": {"card": "You frowned", "duration": 0.3},
+            "nobody": {"media": "clips/empty.webm", "duration": 0.3},
+        },
+    }
+
+
+def write_story_folder(folder: Path, seconds: float = 1.5) -> Path:
+    """A story folder: quick.yaml, its media file, and broken.json (a negative duration)."""
+    (folder / "clips").mkdir(parents=True)
+    (folder / "clips" / "empty.webm").write_bytes(b"\x1a\x45\xdf\xa3 not really a video")
+    story = quick_story(seconds)
+    (folder / "quick.yaml").write_text(yaml.safe_dump(story))
+    start = {**story["segments"]["start"], "duration": -1}
+    (folder / "broken.json").write_text(json.dumps({**story, "segments": {**story["segments"], "start": start}}))
+    return folder

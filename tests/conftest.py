@@ -218,3 +218,37 @@ def emopy_command() -> list[str]:
 @pytest.fixture(scope="session")
 def emopy_cmd() -> list[str]:
     return emopy_command()
+
+
+# ---- the server in-process ---------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def predictor():
+    """The server's predictor (default model, SSD detector), loaded once."""
+    from emopy.serve.predictor import Predictor
+
+    return Predictor("default", "ssd", threads=1)
+
+
+@pytest.fixture()
+def make_client(tmp_path, predictor):
+    """make_client(**settings) -> a started TestClient on a fresh SQLite file."""
+    from fastapi.testclient import TestClient
+
+    from emopy.serve import Settings, create_app
+
+    clients = []
+
+    def make(**kw):
+        settings = Settings(db=f"sqlite:///{tmp_path / 'emopy.db'}", **kw)
+        client = TestClient(create_app(settings, predictor=predictor))
+        clients.append(client.__enter__())
+        return client
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture()
+def client(make_client):
+    return make_client()

@@ -12,39 +12,10 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the server extra is not installed: pip install 'emopy[server]'")
 
-from fastapi.testclient import TestClient  # noqa: E402
 
 from _serve_helpers import bomb_png, face_jpeg  # noqa: E402
-from emopy.serve import Settings, create_app  # noqa: E402
-from emopy.serve.predictor import Predictor  # noqa: E402
 
 KEY = {"X-API-Key": "s3cret"}
-
-
-@pytest.fixture(scope="module")
-def predictor():
-    return Predictor("default", "ssd", threads=1)
-
-
-@pytest.fixture()
-def make_client(tmp_path, predictor):
-    """make_client(**settings) -> a started TestClient on a fresh SQLite file (the model loaded once per module)."""
-    clients = []
-
-    def make(**kw):
-        settings = Settings(db=f"sqlite:///{tmp_path / 'emopy.db'}", **kw)
-        client = TestClient(create_app(settings, predictor=predictor))
-        clients.append(client.__enter__())
-        return client
-
-    yield make
-    for c in clients:
-        c.__exit__(None, None, None)
-
-
-@pytest.fixture()
-def client(make_client):
-    return make_client()
 
 
 def upload(client, data=None, **fields):
@@ -66,7 +37,7 @@ def test_health_docs_and_web_app(client):
     assert client.get("/docs").status_code == 200
     page = client.get("/")
     assert page.status_code == 200 and "app.js" in page.text
-    assert "getUserMedia" in client.get("/app.js").text
+    assert "getUserMedia" in client.get("/common.js").text and "startWebcam" in client.get("/app.js").text
 
 
 def test_predict_multipart_with_all_options(client):

@@ -7,6 +7,7 @@ The screenshot goes to $EMOPY_SCREENSHOT_DIR when set, else to the test's tmp fo
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
 import shutil
@@ -21,7 +22,7 @@ pytest.importorskip("uvicorn", reason="the server extra is not installed: pip in
 
 import httpx  # noqa: E402
 
-from _serve_helpers import ServerProcess, face_frame_640x480, free_port, write_y4m  # noqa: E402
+from _serve_helpers import ServerProcess, face_frame_640x480, free_port, write_story_folder, write_y4m  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -66,13 +67,15 @@ class WebDriver:
         self.http.close()
 
 
-def test_webcam_predictions_appear_and_feedback_is_stored(tmp_path, emopy_cmd):
+@contextlib.contextmanager
+def browser_on_server(tmp_path: Path, emopy_cmd: list[str], env: dict | None = None):
+    """(browser, server): headless Chromium whose fake webcam shows the astronaut, and `emopy serve` on loopback."""
     video = write_y4m(tmp_path / "face.y4m", face_frame_640x480())
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,1100",
             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}",
             "--autoplay-policy=no-user-gesture-required"]
-    server = ServerProcess(emopy_cmd, f"sqlite:///{tmp_path / 'emopy.db'}", tmp_path / "server.log")
+    server = ServerProcess(emopy_cmd, f"sqlite:///{tmp_path / 'emopy.db'}", tmp_path / "server.log", env=env)
     port = free_port()
     driver_log = (tmp_path / "chromedriver.log").open("wb")
     chromedriver = subprocess.Popen([DRIVER, f"--port={port}"], stdout=driver_log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -82,19 +85,7 @@ def test_webcam_predictions_appear_and_feedback_is_stored(tmp_path, emopy_cmd):
         if not _wait_port(port):
             pytest.fail(f"chromedriver did not answer on port {port}; see {driver_log.name}")
         browser = WebDriver(f"http://127.0.0.1:{port}", args)
-        browser.get(server.url + "/?camera")
-        browser.wait_for("return document.querySelectorAll('#faces .face').length >= 1")
-        start = browser.js("return window.emopyStats.answered")
-        time.sleep(3)
-        fps = (browser.js("return window.emopyStats.answered") - start) / 3
-        dominant = browser.js("return document.querySelector('#faces .face .dominant').textContent")
-        shot = browser.screenshot()
-        out = Path(os.environ.get("EMOPY_SCREENSHOT_DIR", tmp_path))
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "webapp-webcam.png").write_bytes(shot)
-        browser.js("const s = document.querySelector('#faces .face select'); s.value = 'happiness'; s.dispatchEvent(new Event('change'));")
-        sent = browser.wait_for("return document.querySelector('#faces .face .sent').textContent", timeout=30)
-        export = httpx.get(server.url + "/v1/feedback", timeout=30)
+        yield browser, server
     finally:
         if browser is not None:
             browser.quit()
@@ -102,12 +93,51 @@ def test_webcam_predictions_appear_and_feedback_is_stored(tmp_path, emopy_cmd):
         chromedriver.wait(10)
         driver_log.close()
         server.stop()
+
+
+def save_screenshot(shot: bytes, name: str, tmp_path: Path) -> None:
+    out = Path(os.environ.get("EMOPY_SCREENSHOT_DIR", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / name).write_bytes(shot)
+
+
+def test_webcam_predictions_appear_and_feedback_is_stored(tmp_path, emopy_cmd):
+    with browser_on_server(tmp_path, emopy_cmd) as (browser, server):
+        browser.get(server.url + "/?camera")
+        browser.wait_for("return document.querySelectorAll('#faces .face').length >= 1")
+        start = browser.js("return window.emopyStats.answered")
+        time.sleep(3)
+        fps = (browser.js("return window.emopyStats.answered") - start) / 3
+        dominant = browser.js("return document.querySelector('#faces .face .dominant').textContent")
+        shot = browser.screenshot()
+        save_screenshot(shot, "webapp-webcam.png", tmp_path)
+        browser.js("const s = document.querySelector('#faces .face select'); s.value = 'happiness'; s.dispatchEvent(new Event('change'));")
+        sent = browser.wait_for("return document.querySelector('#faces .face .sent').textContent", timeout=30)
+        export = httpx.get(server.url + "/v1/feedback", timeout=30)
     assert shot.startswith(b"\x89PNG")
     assert dominant.split()[0] in ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral", "contempt")
     assert "thanks" in sent, sent
     with zipfile.ZipFile(io.BytesIO(export.content)) as zf:
         assert any(n.startswith("happiness/") for n in zf.namelist())
     assert fps >= 10, f"only {fps:.1f} frames/s answered over the WebSocket"
+
+
+def test_story_page_decides_from_the_webcam(tmp_path, emopy_cmd):
+    stories = write_story_folder(tmp_path / "stories", seconds=4)
+    with browser_on_server(tmp_path, emopy_cmd, env={"EMOPY_STORIES": str(stories)}) as (browser, server):
+        browser.get(server.url + "/story.html?story=quick&autoplay")
+        browser.wait_for("return window.emopyStory.frames >= 5 && document.querySelector('#measure meter')")
+        card = browser.js("return document.querySelector('#card').textContent")
+        shot = browser.screenshot()
+        save_screenshot(shot, "webapp-story.png", tmp_path)
+        ended = browser.wait_for("return window.emopyStory.ended", timeout=30)
+        shown = browser.js("return window.emopyStory.segments")
+        listed = browser.js("return [...document.querySelectorAll('#path .step')].map((li) => li.textContent)")
+    assert card == "Look at the camera"
+    assert ended["path"] == ["start", "smile"] and shown == ["start", "smile"]
+    decision = ended["steps"][0]["decision"]
+    assert decision["reason"] == "confident" and decision["emotion"] == "happiness" and decision["face_frames"] >= 10
+    assert listed[0].startswith("start → smile (confident: ") and listed[1] == "smile"
 
 
 def _wait_port(port: int, timeout: float = 20) -> bool:

@@ -80,7 +80,7 @@ def subsets_section(rows: list[dict], docs: Path) -> list[str]:
         mine = [r for r in rows if subset_key(r["subset"]) == key]
         for r in mine:
             published = EMOPY_PUBLISHED.get((key, r["method"]))
-            lines.append(f"| {', '.join(r['subset'])} | {r['method']} | {_num(published) if published is not None else 'not filled'} "
+            lines.append(f"| {', '.join(r['subset'])} | {r['method']} | {_num(published[1]) if published else 'not published'} "
                          f"| {_num((r.get('val') or {}).get('accuracy'))} | {_num(r['test']['accuracy'])} | {_num(r['test']['macro_f1'])} "
                          f"| {_ck_cell(r)} | {_compute(r)} |")
         path = subset_figure(key, mine, docs / "figures")

@@ -19,7 +19,7 @@ from .fetch import FetchError
 from .inference import PayloadTooLarge
 from .limits import BodyLimit
 from .predictor import Predictor
-from .routers import feedback, health, images, predict, ws
+from .routers import feedback, health, images, predict, stories, ws
 from .settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     app.dependency_overrides[get_settings] = lambda: settings
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes * 4 // 3 + 65536)
     app.add_exception_handler(EmopyError, _emopy_error)
-    for router in (predict.router, ws.router, feedback.router, images.router, health.router):
+    for router in (predict.router, ws.router, feedback.router, images.router, stories.router, health.router):
         app.include_router(router)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="web")
     return app

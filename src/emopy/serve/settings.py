@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     allow_image_url: bool = False
     url_timeout_s: float = 5.0
     url_max_redirects: int = 3
+    stories: str | None = None  # folder of story .yaml/.json files for /story.html (default: the shipped examples)
 
 
 @lru_cache

@@ -286,14 +286,26 @@ class StoryPlayer:
         self._samples = [s for s in self._samples if s.t >= end]
         return step
 
-    def feed(self, t: float, emotions: Mapping[str, float] | None) -> list[Step]:
-        """Record the viewer at time t; returns the steps completed by then (segments whose end is <= t)."""
+    def advance(self, t: float) -> list[Step]:
+        """Move the clock to t without a sample (a live player's timer); returns the steps completed by then."""
         done = []
         while self.current is not None and t >= self.end:
             done.append(self._finish_segment())
+        return done
+
+    def feed(self, t: float, emotions: Mapping[str, float] | None) -> list[Step]:
+        """Record the viewer at time t; returns the steps completed by then (segments whose end is <= t)."""
+        done = self.advance(t)
         if self.current is not None:
             self._samples.append(Sample(t, emotions))
         return done
+
+    def preview(self) -> Decision | None:
+        """The current segment's decision as it would be taken now, from the samples measured so far."""
+        seg = self.story.segments[self.current] if self.current else None
+        if seg is None or seg.decision is None:
+            return None
+        return decide(seg.decision, self._samples, (self.end - seg.decision.window, self.end))
 
     def finish(self) -> list[Step]:
         """Play the rest with no more samples (decisions fall back to their defaults)."""

@@ -19,7 +19,6 @@ import numpy as np
 from ..errors import ConfigError, require
 
 torch = require("torch", "train")
-from torch import nn  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from ..data.augment import build_augment  # noqa: E402

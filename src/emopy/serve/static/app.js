@@ -1,11 +1,8 @@
 // EmoPy web app: upload or webcam (frames over a WebSocket), boxes + emoji, 30 s probability plot, feedback.
 "use strict";
-const EMOJI = {anger: "😠", disgust: "🤢", fear: "😨", happiness: "😄", sadness: "😢", surprise: "😲", neutral: "😐", contempt: "😒"};
-const COLORS = ["#d62728", "#8c564b", "#9467bd", "#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f", "#e377c2"];
-const $ = (id) => document.getElementById(id);
 const video = $("video"), photo = $("photo"), overlay = $("overlay"), plot = $("plot");
 window.emopyStats = {answered: 0};  // read by the browser test
-let emotions = [], history = [], lastFaces = [], ws = null, inFlight = 0, frames = [];
+let emotions = [], history = [], lastFaces = [], ws = null, frames = [];
 
 async function init() {
   const h = await (await fetch("health")).json();
@@ -16,18 +13,7 @@ async function init() {
 
 function draw(faces, width, height) {
   lastFaces = faces;
-  overlay.width = width; overlay.height = height;
-  const g = overlay.getContext("2d");
-  g.clearRect(0, 0, width, height);
-  g.lineWidth = Math.max(2, width / 300);
-  g.font = `${Math.max(16, width / 25)}px sans-serif`;
-  for (const f of faces) {
-    const [x, y, w, h] = f.box;
-    g.strokeStyle = "#ffc800"; g.strokeRect(x, y, w, h);
-    const label = `${EMOJI[f.dominant] || ""} ${f.dominant} ${Math.round(100 * f.emotions[f.dominant])}%`;
-    g.fillStyle = "#ffc800"; g.fillRect(x, y - parseInt(g.font) - 6, g.measureText(label).width + 8, parseInt(g.font) + 6);
-    g.fillStyle = "#000"; g.fillText(label, x + 4, y - 6);
-  }
+  drawBoxes(overlay, faces, width, height);
   history.push({t: performance.now(), p: faces.length ? faces[0].emotions : null});
   const cutoff = performance.now() - 30000;
   while (history.length && history[0].t < cutoff) history.shift();
@@ -57,7 +43,7 @@ function listFaces(faces, imageId) {
 async function sendFeedback(imageId, index, emotion, div) {
   if (!emotion) return;
   if (!imageId) {  // a live frame: send it once, stored, so the feedback has a face crop to train on
-    const res = await predictBlob(await frameBlob(), true);
+    const res = await predictBlob(await frameBlob(video), true);
     imageId = res.image_id;
     const [x, y] = lastFaces[index].box;  // the same face in the stored frame: the nearest box
     index = res.faces.reduce((best, f) => (Math.hypot(f.box[0] - x, f.box[1] - y) < Math.hypot(res.faces[best].box[0] - x, res.faces[best].box[1] - y) ? f.index : best), 0);
@@ -84,13 +70,6 @@ function drawPlot() {
   });
 }
 
-function frameBlob() {
-  const c = document.createElement("canvas");
-  c.width = video.videoWidth; c.height = video.videoHeight;
-  c.getContext("2d").drawImage(video, 0, 0);
-  return new Promise((ok) => c.toBlob(ok, "image/jpeg", 0.8));
-}
-
 async function predictBlob(blob, store) {
   const form = new FormData();
   form.append("image", blob, "image.jpg");
@@ -106,14 +85,12 @@ async function startCamera() {
   photo.removeAttribute("src");
   video.hidden = false;
   if (ws) return;  // already streaming: the webcam view was only hidden by an upload
-  video.srcObject = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}, audio: false});
-  await video.play();
-  const url = new URL("v1/ws", location.href);
-  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  ws = new WebSocket(url);
+  await startWebcam(video);
+  ws = new WebSocket(wsUrl("v1/ws"));
   ws.binaryType = "arraybuffer";
+  const answered = pumpFrames(ws, video);  // 15 fps target, at most 2 frames waiting for an answer
   ws.onmessage = (ev) => {
-    inFlight--;
+    answered();
     window.emopyStats.answered++;
     const msg = JSON.parse(ev.data);
     if (msg.error) { $("status").textContent = msg.error; return; }
@@ -123,11 +100,6 @@ async function startCamera() {
     draw(msg.faces, msg.width, msg.height);
     listFaces(msg.faces, null);
   };
-  ws.onopen = () => setInterval(async () => {  // 15 fps target, at most 2 frames waiting for an answer
-    if (ws.readyState !== 1 || inFlight >= 2 || !video.videoWidth || video.hidden) return;
-    inFlight++;
-    ws.send(await (await frameBlob()).arrayBuffer());
-  }, 66);
   ws.onclose = () => { $("status").textContent = "live stream closed; reload the page to restart it"; };
 }
 

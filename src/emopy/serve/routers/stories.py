@@ -1,0 +1,117 @@
+"""Stories in the browser: list and read story files, serve their media, and play one live over a WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from ...errors import EmopyError
+from ...stream.story import StoryError
+from ..dependencies import get_predictor
+from ..inference import decode
+from ..predictor import Predictor
+from ..settings import Settings, get_settings
+from ..stories import LiveStory, StoryLibrary, UnknownStory
+
+router = APIRouter(prefix="/v1/stories", tags=["stories"])
+TICK_S = 0.1  # how often a live story checks whether its segment has ended
+
+
+def get_library(settings: Annotated[Settings, Depends(get_settings)]) -> StoryLibrary:
+    """The story folder of this server (EMOPY_STORIES, default: the shipped examples)."""
+    return StoryLibrary(settings.stories)
+
+
+Library = Annotated[StoryLibrary, Depends(get_library)]
+
+
+@router.get("")
+def list_stories(library: Library) -> list[dict]:
+    """Every story in the folder: name, title, start segment, the emotions its decisions measure."""
+    return [library.summary(name) for name in library.names()]
+
+
+@router.get("/{name}")
+def get_story(name: str, library: Library) -> dict:
+    """One story, validated, as JSON."""
+    try:
+        return library.load(name).model_dump(exclude_none=True)
+    except UnknownStory as exc:
+        raise HTTPException(404, str(exc)) from None
+    except StoryError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get("/{name}/media/{file:path}")
+def get_media(name: str, file: str, library: Library) -> FileResponse:
+    """A media file of a story (only files inside the story folder)."""
+    try:
+        return FileResponse(library.media(name, file))
+    except UnknownStory as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.websocket("/{name}/play")
+async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[Settings, Depends(get_settings)],
+               predictor: Annotated[Predictor, Depends(get_predictor)], model: str | None = None) -> None:
+    """Play a story from the viewer's webcam: binary JPEG/PNG frames in; segment, frame, step and end messages out."""
+    await ws.accept()
+    try:
+        live = LiveStory(name, library.load(name), library)
+    except (UnknownStory, StoryError) as exc:
+        await ws.send_json({"type": "error", "error": str(exc)})
+        await ws.close(code=1008)
+        return
+    lock = asyncio.Lock()
+
+    async def send(msgs: list[dict]) -> None:
+        async with lock:
+            for msg in msgs:
+                await ws.send_json(msg)
+        if live.done:
+            with contextlib.suppress(RuntimeError):
+                await ws.close()
+
+    async def timer() -> None:
+        while not live.done:
+            await asyncio.sleep(TICK_S)
+            await send(live.tick())
+
+    def work(data: bytes) -> tuple[list[dict], float]:
+        t0 = time.perf_counter()
+        image = decode(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels)
+        faces = [{"index": i, **f.to_dict()} for i, f in enumerate(predictor.predict(image, model=model).faces)]
+        return faces, round((time.perf_counter() - t0) * 1000, 1)
+
+    await send([live.segment()])
+    clock = asyncio.create_task(timer())
+    try:
+        while not live.done:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                break
+            if msg.get("bytes") is None:
+                await send([{"type": "error", "error": "send each webcam frame as a binary message holding a JPEG or PNG image"}])
+                continue
+            t = live.now()  # the frame's story time is when it arrived, not when its prediction finished
+            try:
+                faces, ms = await run_in_threadpool(work, msg["bytes"])
+            except EmopyError as exc:
+                await send([{"type": "error", "error": str(exc)}])
+                continue
+            if not live.done:
+                msgs = live.frame(t, faces)
+                msgs[0]["ms"] = ms
+                await send(msgs)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        clock.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await clock

@@ -1,0 +1,78 @@
+// EmoPy story page: the server plays the story on its clock and decides from the webcam frames this page sends.
+"use strict";
+const video = $("video"), overlay = $("overlay"), media = $("media");
+window.emopyStory = {segments: [], steps: [], ended: null, frames: 0};  // read by the browser test
+let segment = null;
+
+async function init() {
+  const stories = await (await fetch("v1/stories")).json();
+  const wanted = new URLSearchParams(location.search).get("story");
+  $("story").innerHTML = stories.map((s) => `<option value="${s.name}" ${s.error ? "disabled" : ""}>${s.title || s.name}${s.error ? " (broken)" : ""}</option>`).join("");
+  if (wanted) $("story").value = wanted;
+  $("status").textContent = stories.length ? `${stories.length} stor${stories.length === 1 ? "y" : "ies"}` : "no stories on this server";
+}
+
+function showSegment(msg) {
+  segment = {...msg, shownAt: performance.now()};
+  window.emopyStory.segments.push(msg.segment);
+  media.hidden = msg.kind !== "media" || !msg.media_url;
+  $("card").hidden = !media.hidden;
+  if (!media.hidden) { media.src = msg.media_url; media.play().catch(() => {}); } else { media.removeAttribute("src"); }
+  $("card").textContent = msg.kind === "card" ? msg.content : `▶ ${msg.content}`;
+  $("measure").innerHTML = msg.decision ? `<p>Deciding in the last ${msg.decision.window} s on: ${msg.decision.emotions.map((e) => `${EMOJI[e] || ""} ${e}`).join(", ")}</p>` : "";
+}
+
+function showMeasure(m) {
+  if (!m || !segment || !segment.decision) return;
+  const threshold = segment.decision.threshold;
+  $("measure").innerHTML = `<p>Deciding in the last ${segment.decision.window} s (threshold ${Math.round(100 * threshold)}%, ${m.face_frames} face frames so far)</p>` +
+    Object.entries(m.means).map(([e, v]) => `<div class="meter"><span>${EMOJI[e] || ""} ${e}</span>
+      <meter min="0" max="1" value="${v}" low="${threshold}" optimum="1"></meter> ${Math.round(100 * v)}%</div>`).join("");
+}
+
+function showStep(step) {
+  window.emopyStory.steps.push(step);
+  const d = step.decision;
+  const why = d ? ` → ${d.target} (${d.reason}${d.emotion ? `: ${EMOJI[d.emotion] || ""} ${d.emotion} ${Math.round(100 * d.means[d.emotion])}%` : ""}, ${d.face_frames}/${d.frames} frames with a face)` : "";
+  $("path").insertAdjacentHTML("beforeend", `<li class="step" data-segment="${step.segment}"><b>${step.segment}</b>${why}</li>`);
+}
+
+function tickBar() {
+  if (segment) $("bar").style.width = `${Math.min(100, (performance.now() - segment.shownAt) / 10 / segment.duration)}%`;
+  requestAnimationFrame(tickBar);
+}
+
+async function play() {
+  $("play").disabled = true;
+  $("path").innerHTML = "";
+  await startWebcam(video);
+  const ws = new WebSocket(wsUrl(`v1/stories/${encodeURIComponent($("story").value)}/play`));
+  ws.binaryType = "arraybuffer";
+  const answered = pumpFrames(ws, video, 100);  // 10 fps is plenty for a decision window of seconds
+  const frames = [];
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data);
+    if (msg.type === "segment") showSegment(msg);
+    else if (msg.type === "step") showStep(msg);
+    else if (msg.type === "error") { answered(); $("status").textContent = msg.error; }
+    else if (msg.type === "end") {
+      window.emopyStory.ended = msg;
+      segment = null;
+      $("card").hidden = false; media.hidden = true; media.pause();
+      $("card").textContent = `The end: ${msg.path.join(" → ")}`;
+      $("measure").innerHTML = "";
+    } else if (msg.type === "frame") {
+      answered();
+      window.emopyStory.frames++;
+      frames.push(performance.now());
+      while (frames[0] < performance.now() - 1000) frames.shift();
+      $("fps").textContent = `${frames.length} fps, ${msg.ms} ms/frame`;
+      drawBoxes(overlay, msg.faces, video.videoWidth, video.videoHeight);
+      showMeasure(msg.measure);
+    }
+  };
+  ws.onclose = () => { $("play").disabled = false; video.srcObject.getTracks().forEach((t) => t.stop()); };
+}
+
+$("play").onclick = () => play().catch((e) => { $("status").textContent = `camera: ${e.message}`; $("play").disabled = false; });
+init().then(() => { tickBar(); if (new URLSearchParams(location.search).has("autoplay")) $("play").click(); });

@@ -1,0 +1,112 @@
+"""Stories for the browser: the story folder, and a live session that plays one on the server's clock.
+
+The browser only shows what it is told and sends webcam frames; the decisions are taken here by the same
+`StoryPlayer` that `emopy story run` uses, so a story behaves the same in the browser and headless.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ..errors import EmopyError
+from ..stream.story import Step, Story, StoryError, StoryPlayer, load_story
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "stream" / "examples"
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class UnknownStory(EmopyError, LookupError):
+    """No story of that name in the server's story folder."""
+
+
+class StoryLibrary:
+    """The story files of one folder, by name (the file name without its suffix)."""
+
+    def __init__(self, folder: str | Path | None = None):
+        self.folder = Path(folder or EXAMPLES).resolve()
+
+    def names(self) -> list[str]:
+        """Names of the story files in the folder, sorted."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.stem for p in self.folder.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+
+    def path(self, name: str) -> Path:
+        """The file of story `name`; UnknownStory lists the names there are."""
+        if name in self.names():
+            return next(self.folder / f"{name}{s}" for s in SUFFIXES if (self.folder / f"{name}{s}").is_file())
+        raise UnknownStory(f"unknown story {name!r}; this server has: {', '.join(self.names()) or 'none'}")
+
+    def load(self, name: str) -> Story:
+        """The validated story (StoryError names the field of a broken file)."""
+        return load_story(self.path(name))
+
+    def media(self, name: str, file: str) -> Path:
+        """A media file a story of this folder plays; refuses anything outside the folder."""
+        self.path(name)
+        target = (self.folder / file).resolve()
+        if not target.is_relative_to(self.folder) or not target.is_file():
+            raise UnknownStory(f"story {name!r} has no media file {file!r}")
+        return target
+
+    def summary(self, name: str) -> dict:
+        """Name, title, first segment and measured emotions; a broken file reports its error instead."""
+        try:
+            story = self.load(name)
+        except StoryError as exc:
+            return {"name": name, "error": str(exc)}
+        return {"name": name, "title": story.title, "start": story.start, "emotions": story.emotions(),
+                "segments": len(story.segments)}
+
+
+class LiveStory:
+    """One viewer playing one story: story time is seconds since `start`, frames add samples, a timer advances."""
+
+    def __init__(self, name: str, story: Story, library: StoryLibrary, clock=time.monotonic):
+        self.name, self.story, self.library, self.clock = name, story, library, clock
+        self.t0 = clock()
+        self.player = StoryPlayer(story)
+
+    def now(self) -> float:
+        return self.clock() - self.t0
+
+    def segment(self) -> dict | None:
+        """The message announcing the segment now playing (None once the story has ended)."""
+        sid = self.player.current
+        if sid is None:
+            return None
+        seg = self.story.segments[sid]
+        msg = {"type": "segment", "segment": sid, "start": round(self.player.start, 3), "duration": seg.duration,
+               "kind": "card" if seg.card is not None else "media", "content": seg.card or Path(seg.media or "").name,
+               "decision": seg.decision.model_dump(include={"emotions", "window", "threshold"}) if seg.decision else None}
+        if seg.media:
+            media = Path(seg.media).resolve()
+            inside = media.is_relative_to(self.library.folder)
+            msg["media_url"] = f"v1/stories/{self.name}/media/{media.relative_to(self.library.folder).as_posix()}" if inside else None
+        return msg
+
+    def _after(self, steps: list[Step]) -> list[dict]:
+        """Messages for steps that just ended: each step, then the new segment or the end of the story."""
+        if not steps:
+            return []
+        msgs = [{"type": "step", **s.to_dict()} for s in steps]
+        nxt = self.segment()
+        return msgs + [nxt if nxt else {"type": "end", "title": self.story.title, "path": self.player.path,
+                                        "steps": [s.to_dict() for s in self.player.steps]}]
+
+    def tick(self) -> list[dict]:
+        """Advance to now; messages for whatever ended."""
+        return self._after(self.player.advance(self.now()))
+
+    def frame(self, t: float, faces: list[dict]) -> list[dict]:
+        """Record a frame taken at story time t (the largest face counts); a frame message, then any step messages."""
+        face = max(faces, key=lambda f: f["box"][2] * f["box"][3]) if faces else None
+        steps = self.player.feed(t, face["emotions"] if face else None)
+        preview = self.player.preview()
+        msg = {"type": "frame", "t": round(t, 3), "faces": faces, "measure": preview.to_dict() if preview else None}
+        return [msg, *self._after(steps)]
+
+    @property
+    def done(self) -> bool:
+        return self.player.done

@@ -1,0 +1,91 @@
+"""Stories in the browser, server side: listing, reading, media, and a live play decided from webcam frames."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the server extra is not installed: pip install 'emopy[server]'")
+
+from _serve_helpers import face_jpeg, write_story_folder  # noqa: E402
+from emopy.serve.stories import StoryLibrary, UnknownStory  # noqa: E402
+
+@pytest.fixture()
+def stories(tmp_path):
+    (tmp_path / "secret.txt").write_text("outside the story folder")
+    return write_story_folder(tmp_path / "stories")
+
+
+def play(client, name: str, frames: bool, bad_frame: bool = False) -> list[dict]:
+    """Every message of one live play; sends a face frame every ~0.1 s when `frames`."""
+    msgs: list[dict] = []
+    with client.websocket_connect(f"/v1/stories/{name}/play") as ws:
+        msgs.append(ws.receive_json())
+        if bad_frame:
+            ws.send_bytes(b"not an image")
+            msgs.append(ws.receive_json())
+        while not msgs or msgs[-1]["type"] != "end":
+            if frames:
+                ws.send_bytes(face_jpeg())
+            while True:  # until this frame's answer (or the end): timer messages may come in between
+                msgs.append(ws.receive_json())
+                if msgs[-1]["type"] in ("frame", "end") or not frames:
+                    break
+            if frames:
+                time.sleep(0.05)
+    return msgs
+
+
+def test_lists_and_reads_the_shipped_stories(client):
+    listed = {s["name"]: s for s in client.get("/v1/stories").json()}
+    assert listed["riot"]["emotions"] == ["fear", "anger", "neutral"] and listed["riot"]["start"] == "street"
+    story = client.get("/v1/stories/riot").json()
+    assert story["segments"]["street"]["decision"]["branches"] == {"fear": "alley", "anger": "barricade", "neutral": "officer"}
+    missing = client.get("/v1/stories/nope")
+    assert missing.status_code == 404 and "riot" in missing.json()["detail"]
+    page = client.get("/story.html")
+    assert page.status_code == 200 and "story.js" in page.text
+
+
+def test_broken_story_and_media_rules(make_client, stories):
+    client = make_client(stories=str(stories))
+    listed = {s["name"]: s for s in client.get("/v1/stories").json()}
+    assert set(listed) == {"quick", "broken"}
+    assert "segments.start.duration" in listed["broken"]["error"]
+    bad = client.get("/v1/stories/broken")
+    assert bad.status_code == 422 and "segments.start.duration" in bad.json()["detail"]
+    media = client.get("/v1/stories/quick/media/clips/empty.webm")
+    assert media.status_code == 200 and media.content.startswith(b"\x1a\x45\xdf\xa3")
+    for sneaky in ("../secret.txt", "clips/../../secret.txt", "nothing.webm"):
+        assert client.get(f"/v1/stories/quick/media/{sneaky}").status_code == 404, sneaky
+        with pytest.raises(UnknownStory, match="no media file"):  # also when no URL normalisation happens first
+            StoryLibrary(stories).media("quick", sneaky)
+    with client.websocket_connect("/v1/stories/broken/play") as ws:
+        assert "segments.start.duration" in ws.receive_json()["error"]
+
+
+def test_live_play_branches_on_the_viewers_face(make_client, stories):
+    client = make_client(stories=str(stories))
+    msgs = play(client, "quick", frames=True, bad_frame=True)
+    assert msgs[0] == {"type": "segment", "segment": "start", "start": 0.0, "duration": 1.5, "kind": "card",
+                       "content": "Look at the camera", "decision": {"emotions": ["happiness", "sadness"], "window": 1.5, "threshold": 0.5}}
+    assert msgs[1]["type"] == "error" and "not a readable image" in msgs[1]["error"]
+    frames = [m for m in msgs if m["type"] == "frame"]
+    assert len(frames) >= 3 and all(len(m["faces"]) == 1 for m in frames)
+    assert frames[0]["measure"]["means"]["happiness"] > 0.5  # the running measurement the page shows
+    steps = [m for m in msgs if m["type"] == "step"]
+    decision = steps[0]["decision"]
+    assert decision["reason"] == "confident" and decision["emotion"] == "happiness" and decision["face_frames"] >= 3
+    assert [m["segment"] for m in msgs if m["type"] == "segment"] == ["start", "smile"]
+    assert msgs[-1]["type"] == "end" and msgs[-1]["path"] == ["start", "smile"]
+
+
+def test_live_play_without_a_face_takes_the_default(make_client, stories):
+    client = make_client(stories=str(stories))
+    msgs = play(client, "quick", frames=False)
+    step = next(m for m in msgs if m["type"] == "step")
+    assert step["decision"]["reason"] == "no_face" and step["decision"]["target"] == "nobody"
+    nobody = next(m for m in msgs if m["type"] == "segment" and m["segment"] == "nobody")
+    assert nobody["kind"] == "media" and nobody["media_url"] == "v1/stories/quick/media/clips/empty.webm"
+    assert msgs[-1]["path"] == ["start", "nobody"]
