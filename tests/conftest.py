@@ -239,7 +239,7 @@ def make_client(tmp_path, predictor):
     clients = []
 
     def make(**kw):
-        settings = Settings(db=f"sqlite:///{tmp_path / 'emopy.db'}", **kw)
+        settings = Settings(**{"db": f"sqlite:///{tmp_path / 'emopy.db'}", **kw})
         client = TestClient(create_app(settings, predictor=predictor))
         clients.append(client.__enter__())
         return client
@@ -252,3 +252,42 @@ def make_client(tmp_path, predictor):
 @pytest.fixture()
 def client(make_client):
     return make_client()
+
+
+@pytest.fixture()
+def stored_client(make_client, db_url):
+    """A client on each database backend in turn (SQLite file, PostgreSQL), for the storage tests."""
+    return make_client(db=db_url)
+
+
+# ---- PostgreSQL ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server URL: $EMOPY_TEST_POSTGRES, else a throwaway local cluster, else skip saying why."""
+    pytest.importorskip("psycopg", reason="the PostgreSQL driver is not installed: pip install 'emopy[server]'")
+    if os.environ.get("EMOPY_TEST_POSTGRES"):
+        yield os.environ["EMOPY_TEST_POSTGRES"]
+        return
+    from _postgres import TempPostgres
+
+    try:
+        server = TempPostgres()
+        url = server.start()
+    except (RuntimeError, OSError) as exc:
+        pytest.skip(f"no PostgreSQL to test against: {exc}")
+    yield url
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh database URL for each backend the server supports: a SQLite file, a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'emopy.db'}"
+        return
+    from _postgres import drop_database, fresh_database
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"emopy_test_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**8}"
+    yield fresh_database(server, name).replace("+psycopg", "")  # plain postgresql://, as a user writes it
+    drop_database(server, name)

@@ -62,16 +62,16 @@ def test_predict_json_base64_and_data_url(client):
         assert r.json()["faces"][0]["crop_base64"] is None and r.json()["annotated_image_base64"] is None
 
 
-def test_feedback_export_is_a_training_folder(client, tmp_path):
+def test_feedback_export_is_a_training_folder(stored_client, tmp_path):
     from emopy.data import load_image_folders
 
-    stored = upload(client, store=True).json()
-    unstored = upload(client).json()
+    stored = upload(stored_client, store=True).json()
+    unstored = upload(stored_client).json()
     for image, emotion in ((stored, "happy"), (unstored, "sad")):
-        r = client.post("/v1/feedback", json={"image_id": image["image_id"], "face_index": 0, "emotion": emotion})
+        r = stored_client.post("/v1/feedback", json={"image_id": image["image_id"], "face_index": 0, "emotion": emotion})
         assert r.status_code == 201, r.text
     assert r.json()["has_crop"] is False and r.json()["emotion"] == "sadness"
-    export = client.get("/v1/feedback")
+    export = stored_client.get("/v1/feedback")
     assert export.status_code == 200 and export.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(export.content)) as zf:
         names = zf.namelist()
@@ -83,24 +83,24 @@ def test_feedback_export_is_a_training_folder(client, tmp_path):
     assert ds.images.shape == (1, 48, 48) and [ds.label_names[i] for i in ds.labels] == ["happiness"]
 
 
-def test_nothing_is_stored_without_store_true(client):
+def test_nothing_is_stored_without_store_true(stored_client):
     from sqlalchemy import select
 
     from emopy.serve.models import Face, Image
 
-    image_id = upload(client, crop_faces=True, annotate_image=True).json()["image_id"]
-    with client.app.state.sessions() as s:
+    image_id = upload(stored_client, crop_faces=True, annotate_image=True).json()["image_id"]
+    with stored_client.app.state.sessions() as s:
         img = s.get(Image, image_id)
         assert img.data is None and all(f.crop is None for f in img.faces)
         assert s.scalars(select(Face.crop).where(Face.crop.is_not(None))).all() == []
 
 
-def test_delete_image_removes_its_feedback(client):
-    image_id = upload(client, store=True).json()["image_id"]
-    client.post("/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "anger"})
-    assert client.delete(f"/v1/images/{image_id}").status_code == 204
-    assert client.delete(f"/v1/images/{image_id}").status_code == 404
-    with zipfile.ZipFile(io.BytesIO(client.get("/v1/feedback").content)) as zf:
+def test_delete_image_removes_its_feedback(stored_client):
+    image_id = upload(stored_client, store=True).json()["image_id"]
+    stored_client.post("/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "anger"})
+    assert stored_client.delete(f"/v1/images/{image_id}").status_code == 204
+    assert stored_client.delete(f"/v1/images/{image_id}").status_code == 404
+    with zipfile.ZipFile(io.BytesIO(stored_client.get("/v1/feedback").content)) as zf:
         assert zf.namelist() == ["feedback.csv"]
 
 
@@ -115,14 +115,14 @@ def test_api_key_guards_export_and_deletion(make_client):
     assert client.delete(f"/v1/images/{image_id}", headers=KEY).status_code == 204
 
 
-def test_retention_drops_old_pixels(client):
+def test_retention_drops_old_pixels(stored_client):
     from emopy.serve.db import purge_expired
 
-    image_id = upload(client, store=True).json()["image_id"]
-    client.post("/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "surprise"})
-    assert purge_expired(client.app.state.engine, None) == 0
-    assert purge_expired(client.app.state.engine, 0) == 1
-    with zipfile.ZipFile(io.BytesIO(client.get("/v1/feedback").content)) as zf:
+    image_id = upload(stored_client, store=True).json()["image_id"]
+    stored_client.post("/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "surprise"})
+    assert purge_expired(stored_client.app.state.engine, None) == 0
+    assert purge_expired(stored_client.app.state.engine, 0) == 1
+    with zipfile.ZipFile(io.BytesIO(stored_client.get("/v1/feedback").content)) as zf:
         assert zf.namelist() == ["feedback.csv"]  # the label stays, the crop is gone
 
 
@@ -255,15 +255,20 @@ def test_image_url_checks_redirects_and_size(monkeypatch):
         fetch.fetch_image("http://public.test/big", **opts)
 
 
-def test_migrations_match_the_models(client):
+def test_migrations_match_the_models(stored_client):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
     from emopy.serve.models import Base
 
-    with client.app.state.engine.connect() as conn:
+    engine = stored_client.app.state.engine
+    with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        if engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        else:
+            assert engine.dialect.name == "postgresql" and engine.driver == "psycopg"
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
 
 
 def test_server_imports_no_torch():

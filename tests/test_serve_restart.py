@@ -1,4 +1,4 @@
-"""A real `emopy serve` (uvicorn, 2 workers, SQLite file in WAL mode): concurrent writes survive SIGKILL and restart."""
+"""A real `emopy serve` (uvicorn, 2 workers; SQLite in WAL mode, then PostgreSQL): concurrent writes survive SIGKILL and restart."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def _predict_and_feedback(url: str, i: int) -> tuple[int, str]:
         return fb.json()["id"], emotion
 
 
-def test_acknowledged_feedback_survives_kill_and_restart(tmp_path, emopy_cmd):
-    db = f"sqlite:///{tmp_path / 'data' / 'emopy.db'}"
+def test_acknowledged_feedback_survives_kill_and_restart(tmp_path, emopy_cmd, db_url):
+    db = db_url
     server = ServerProcess(emopy_cmd, db, tmp_path / "server.log", workers=2)
     try:
         server.wait_ready()

@@ -14,7 +14,7 @@ from ._app import app, fail
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    db: Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL: sqlite:///emopy.db (default) or postgresql+psycopg://user:pw@host/db (pip install psycopg).")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL: sqlite:///emopy.db (default) or postgresql://user:pw@host/db.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Default shipped model name or alias.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (each loads the model; SQLite in WAL mode is shared).")] = 1,
 ) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from fastapi import Request
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, make_url, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models import Face, Image
@@ -28,14 +28,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite files get the WAL pragmas and a parent folder."""
+    """An engine for `url`; SQLite files get the WAL pragmas and a parent folder, postgresql:// uses psycopg 3."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         if engine.url.database and engine.url.database != ":memory:":
             Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):  # the driver we ship (psycopg 3), not SQLAlchemy's psycopg2 default
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed, pool_pre_ping=True)
 
 
 def migrate(engine: Engine) -> None:
