@@ -6,7 +6,7 @@ Commands only parse arguments and call library functions; heavy imports happen i
 from __future__ import annotations
 
 from ._app import app
-from . import data, experiments, predict, serve, stream, train  # noqa: F401,E402  (importing registers the commands)
+from . import batch, data, experiments, predict, serve, stream, train  # noqa: F401,E402  (importing registers the commands)
 
 
 def main() -> None:

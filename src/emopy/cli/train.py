@@ -50,9 +50,27 @@ def train_cmd(
     model_arg: Annotated[Optional[list[str]], typer.Option("--model-arg", help="Architecture option KEY=VALUE, repeatable, e.g. "
                          "weights=runs/x/best-ferplus.pt freeze=true (TransferLearningNN) or frames=5.")] = None,
     export: Annotated[bool, typer.Option(help="Export ONNX models at the end.")] = True,
+    nproc: Annotated[int, typer.Option("--nproc", help="Train data-parallel in N processes on this machine (torchrun, gloo); "
+                                       "across machines run `torchrun ... -m emopy.train` yourself (docs/scale.md).")] = 1,
 ) -> None:
     """Train a model; checkpoints every epoch and resumes from --out."""
+    import os
+    import sys
+
     from ..errors import EmopyError
+
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:
+        from ..train.distributed import relaunch
+
+        if sys.argv[1:2] != ["train"]:
+            fail(EmopyError("--nproc re-runs the `emopy train` command line; here start `torchrun -m emopy.train ...` yourself"))
+        args, skip = [], False
+        for a in sys.argv[2:]:
+            if skip or a == "--nproc" or a.startswith("--nproc="):
+                skip = a == "--nproc"
+                continue
+            args.append(a)
+        raise typer.Exit(relaunch(nproc, args))
     from ..models import model_info
     from ..train.run import train
     from ..train.trainer import TrainConfig
@@ -67,7 +85,8 @@ def train_cmd(
                        emotions=emotions, soft=soft_labels, frames=frames, limit=limit, export=export)
     except EmopyError as exc:
         fail(exc)
-    typer.echo(json.dumps(result.get("heads", {}), indent=1))
+    if "heads" in result:  # (the other processes of a data-parallel run have nothing to report)
+        typer.echo(json.dumps(result["heads"], indent=1))
 
 
 @app.command("evaluate")

@@ -12,6 +12,7 @@ import numpy as np
 from ..data import load_dataset, split_by_group
 from ..data.dataset import Dataset
 from ..errors import ConfigError
+from . import distributed
 from .tasks import Head, head_from
 from .trainer import TrainConfig, Trainer
 
@@ -57,17 +58,23 @@ def train(config: TrainConfig, data, out, *, ferplus_labels=None, heads=None, em
           frames: int = 3, limit: int = 0, export: bool = True, merges: dict[str, str] | None = None) -> dict:
     """Train, then evaluate each head on its test split, write plots and export ONNX files."""
     out = Path(out)
+    world = distributed.init_from_env()  # torchrun: one of several processes; otherwise the only one
     images, split, head_list, ds = build_heads(data, ferplus_labels, heads, emotions, soft, frames, merges=merges)
     if limit:
         idx = first_per_split(split, limit)
         images, split, head_list = images[idx], split[idx], [h.take(idx) for h in head_list]
     trainer = Trainer(config, out, images, head_list, split)
-    (out / "run.json").write_text(json.dumps({"data": str(data), "ferplus_labels": str(ferplus_labels) if ferplus_labels else None,
-                                              "heads": [h.name for h in head_list], "soft": soft, "source": ds.source,
-                                              "subset": emotions, "merges": merges, "frames": frames, "limit": limit,
-                                              "command": "emopy " + shlex.join(sys.argv[1:]),
-                                              "emotions": list(ds.label_names)}, indent=1))
+    if world.main:
+        argv = sys.argv[1:] if Path(sys.argv[0]).name != "__main__.py" else ["train", *sys.argv[1:]]  # torchrun -m emopy.train
+        (out / "run.json").write_text(json.dumps({
+            "data": str(data), "ferplus_labels": str(ferplus_labels) if ferplus_labels else None,
+            "heads": [h.name for h in head_list], "soft": soft, "source": ds.source, "subset": emotions, "merges": merges,
+            "frames": frames, "limit": limit, "command": "emopy " + shlex.join(argv), "emotions": list(ds.label_names),
+            "processes": world.size}, indent=1))
     result = trainer.fit()
+    distributed.shutdown()
+    if not world.main:  # the other processes only helped train
+        return result
     from .finish import finish_run  # imported late: plots and export are only needed at the end
 
     result["heads"] = finish_run(trainer, export=export)

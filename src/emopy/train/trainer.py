@@ -23,6 +23,7 @@ from tqdm.auto import tqdm  # noqa: E402
 
 from ..data.augment import build_augment  # noqa: E402
 from ..models import create_model, model_info  # noqa: E402
+from . import distributed  # noqa: E402
 from .tasks import Head  # noqa: E402
 
 MEAN, STD = 0.5, 0.25  # input normalisation of every emopy model: (x / 255 - MEAN) / STD
@@ -59,6 +60,9 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, out: Path, images: np.ndarray, heads: list[Head], split: np.ndarray):
         self.cfg, self.out = config, Path(out)
+        self.world = distributed.current()
+        if self.world.distributed and config.batch_size % self.world.size:
+            raise ConfigError(f"batch size {config.batch_size} does not split over {self.world.size} processes")
         self.out.mkdir(parents=True, exist_ok=True)
         if config.threads:
             torch.set_num_threads(config.threads)
@@ -81,6 +85,8 @@ class Trainer:
         self.model = create_model(config.arch, sum(self.sizes), **kwargs)
         if not self.temporal:
             self.model = self.model.to(memory_format=torch.channels_last)
+        # the module that trains: DDP averages gradients over processes; `self.model` stays the plain module
+        self.net = torch.nn.parallel.DistributedDataParallel(self.model) if self.world.distributed else self.model
         self.augment = build_augment(config.augment, config.crop)
         self.center = build_augment((), config.crop)
         wd = config.weight_decay
@@ -164,6 +170,9 @@ class Trainer:
         }
 
     def save(self, path: Path, payload: dict) -> None:
+        """Atomic torch.save; only the main process writes."""
+        if not self.world.main:
+            return
         tmp = path.with_suffix(".tmp")
         torch.save(payload, tmp)
         os.replace(tmp, path)
@@ -187,18 +196,27 @@ class Trainer:
         return True
 
     # ---- loop ----------------------------------------------------------------------------
+    def epoch_order(self) -> np.ndarray:
+        """This process's training images for the epoch: all of them shuffled, or its DistributedSampler shard."""
+        if not self.world.distributed:
+            return np.random.default_rng([self.cfg.seed, self.epoch]).permutation(self.train_idx)
+        sampler = torch.utils.data.DistributedSampler(range(len(self.train_idx)), num_replicas=self.world.size,
+                                                      rank=self.world.rank, shuffle=True, seed=self.cfg.seed)
+        sampler.set_epoch(self.epoch)
+        return self.train_idx[list(sampler)]
+
     def train_epoch(self) -> float:
-        self.model.train()
-        rng = np.random.default_rng([self.cfg.seed, self.epoch])
-        order = rng.permutation(self.train_idx)
-        torch.manual_seed(self.cfg.seed * 1000 + self.epoch)
-        bs, total, n = self.cfg.batch_size, 0.0, 0
-        bar = tqdm(range(0, len(order), bs), desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}", leave=False, mininterval=2)
+        self.net.train()
+        order = self.epoch_order()
+        torch.manual_seed(self.cfg.seed * 1000 + self.epoch + 7919 * self.world.rank)
+        bs, total, n = self.cfg.batch_size // self.world.size, 0.0, 0  # the global batch stays batch_size
+        bar = tqdm(range(0, len(order), bs), desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}", leave=False, mininterval=2,
+                   disable=not self.world.main)
         for i in bar:
             idx = order[i : i + bs]
-            if len(idx) < 2:
+            if len(idx) < 2:  # (shards have equal lengths, so every process skips the same step)
                 continue
-            loss = self.loss(self.model(self.batch_input(idx, True)), idx)
+            loss = self.loss(self.net(self.batch_input(idx, True)), idx)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
@@ -206,12 +224,18 @@ class Trainer:
             total += loss.item() * len(idx)
             n += len(idx)
             bar.set_postfix(loss=f"{total / n:.3f}")
+        total, n = distributed.all_sum([total, n])
         return total / max(n, 1)
+
+    def checksums(self) -> list[float]:
+        """Sum of all weights, per process: equal on every rank when data-parallel training is in sync."""
+        local = float(sum(p.detach().double().sum() for p in self.model.state_dict().values() if p.is_floating_point()))
+        return distributed.all_gather_float(local)
 
     def fit(self) -> dict:
         """Train until `epochs` (or early stopping); returns the history."""
         resumed = self.try_resume()
-        if resumed:
+        if resumed and self.world.main:
             print(f"resumed from {self.out / 'checkpoint.pt'} after epoch {self.epoch}")
         stale = 0
         while self.epoch < self.cfg.epochs:
@@ -222,6 +246,8 @@ class Trainer:
             row = {"epoch": self.epoch, "train_loss": round(loss, 5), "lr": self.sched.get_last_lr()[0],
                    "seconds": round(time.time() - t0, 1), "images_per_s": round(len(self.train_idx) / (time.time() - t0), 1)}
             row.update({f"val_acc_{k}": round(v, 5) for k, v in val.items()})
+            if self.world.distributed:
+                row.update(processes=self.world.size, weight_checksums=self.checksums())
             improved_first = False
             for k, v in val.items():
                 if v > self.best[k]:
@@ -234,7 +260,8 @@ class Trainer:
             self.history.append(row)
             self.save(self.out / "checkpoint.pt", self.state())
             self._log(row)
-            print(json.dumps(row), flush=True)
+            if self.world.main:
+                print(json.dumps(row), flush=True)
             stale = 0 if improved_first or not val else stale + 1
             if self.cfg.patience and stale >= self.cfg.patience:
                 print(f"early stop: no validation improvement in {stale} epochs")
@@ -242,6 +269,8 @@ class Trainer:
         return {"history": self.history, "best": self.best}
 
     def _log(self, row: dict) -> None:
+        if not self.world.main:
+            return
         path = self.out / "metrics.csv"
         rows = self.history
         keys = sorted({k for r in rows for k in r}, key=lambda k: (k != "epoch", k))

@@ -1,0 +1,110 @@
+"""What a batch reads: a folder, a glob, a manifest (CSV/Parquet with a `path` column) or one file; videos become frames."""
+
+from __future__ import annotations
+
+import glob
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError, EmopyError, require
+from ..imageio import IMAGE_SUFFIXES, natural_key, read_image
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+MANIFEST_SUFFIXES = (".csv", ".parquet")
+STILL = -1  # the frame index of a still image
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One image to detect faces in: a still image (frame -1) or a video frame, or the error that stopped it."""
+
+    path: str
+    frame: int
+    time_s: float | None
+    image: np.ndarray | None
+    error: str | None = None
+
+    @property
+    def key(self) -> str:
+        return item_key(self.path, self.frame)
+
+
+def item_key(path: str, frame: int) -> str:
+    """The identity of one input image in the results (a re-run skips keys it already has)."""
+    return f"{path}#{frame}"
+
+
+def is_video(path: str) -> bool:
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
+def manifest_paths(path: Path) -> list[str]:
+    """The `path` column of a CSV or Parquet manifest; relative paths are relative to the manifest's folder."""
+    if path.suffix.lower() == ".parquet":
+        table = require("pyarrow.parquet", "scale").read_table(path, columns=None)
+        if "path" not in table.column_names:
+            raise DataError(f"{path}: a manifest needs a 'path' column (it has {table.column_names})")
+        values = table.column("path").to_pylist()
+    else:
+        import csv
+
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if not reader.fieldnames or "path" not in reader.fieldnames:
+                raise DataError(f"{path}: a manifest needs a 'path' column (it has {reader.fieldnames})")
+            values = [row["path"] for row in reader]
+    return [str(p if Path(p).is_absolute() else path.parent / p) for p in (str(v) for v in values if v)]
+
+
+def read_inputs(spec: str | Path) -> list[str]:
+    """Input files of a folder (images and videos, recursive, natural order), a glob, a manifest or one file.
+
+    A missing single file stays in the list so that it gets an error row instead of vanishing.
+    """
+    s = str(spec)
+    p = Path(s)
+    media = IMAGE_SUFFIXES + VIDEO_SUFFIXES
+    if p.is_dir():
+        found = sorted((f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in media), key=natural_key)
+        if not found:
+            raise DataError(f"{p}: no image or video files in this folder")
+        return [str(f) for f in found]
+    if p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
+        return manifest_paths(p)
+    if not p.exists() and any(c in s for c in "*?["):
+        matches = sorted(m for m in glob.glob(s, recursive=True) if Path(m).is_file())
+        if not matches:
+            raise DataError(f"{s}: the pattern matches no files")
+        return matches
+    return [s]
+
+
+def decode(path: str, fps: float, skip: frozenset[str] | set[str] = frozenset()) -> Iterator[Decoded]:
+    """The images of one input: a still image, or a video's frames at about `fps` (keys in `skip` are left out)."""
+    if not is_video(path):
+        if item_key(path, STILL) in skip:
+            return
+        try:
+            yield Decoded(path, STILL, None, read_image(path))
+        except (EmopyError, OSError, ValueError) as exc:
+            yield Decoded(path, STILL, None, None, str(exc).removeprefix(f"{path}: "))
+        return
+    from ..stream.source import FileSource
+
+    try:
+        frames = iter(FileSource(path, fps=fps))
+        first = next(frames, None)
+        error = None if first is not None else "no frame could be decoded from this video"
+    except (EmopyError, OSError, ValueError) as exc:
+        first, error = None, str(exc)
+    if error:  # an unreadable video is one error row, like an unreadable image
+        if item_key(path, STILL) not in skip:
+            yield Decoded(path, STILL, None, None, error)
+        return
+    for frame in itertools.chain([first], frames):
+        if item_key(path, frame.index) not in skip:
+            yield Decoded(path, frame.index, round(frame.t, 3), frame.image)

@@ -1,0 +1,23 @@
+"""The local engine: decode, locate and classify in this process, chunk by chunk."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+from ..predict.model import FERModel
+from .inputs import decode
+from .results import ResultStore
+from .work import classify, locate, records
+
+
+def run_local(paths: list[str], fer: FERModel, store: ResultStore, *, fps: float, chunk: int,
+              skip: set[str], progress: Callable[[int], None]) -> int:
+    """Process every input not in `skip`; returns the number of images (stills and frames) processed."""
+    decoded = (d for p in paths for d in decode(p, fps, skip))
+    done = 0
+    while batch := list(itertools.islice(decoded, chunk)):
+        store.write(records(classify(fer, locate(fer, batch)), fer.emotions))
+        done += len(batch)
+        progress(len(batch))
+    return done

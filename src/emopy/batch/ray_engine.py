@@ -1,0 +1,108 @@
+"""The Ray engine: Ray Data reads the inputs, actors decode + detect in `map_batches`, a pool of actors classifies.
+
+Each actor builds its model once (`__init__`), not per batch. The driver writes results in whole-input chunks
+to the same `ResultStore` as the local engine, so both engines resume the same way and give the same rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import require
+from .inputs import MANIFEST_SUFFIXES, decode, item_key
+from .results import ResultStore
+from .work import classify, locate, records
+
+CLASSIFY_CPUS = 0.5  # a classifier actor mostly waits for crops; detection is the heavy step
+READ_CPUS = 0.25  # reading a manifest is light
+
+
+class Locate:
+    """Ray actor: decode each path of a batch (videos to frames) and find + align its faces."""
+
+    def __init__(self, model: str, emotions, detector: str, fps: float, skip: set[str]):
+        from ..predict.model import FERModel
+
+        self.fer = FERModel(emotions, model, detector=detector, threads=1)
+        self.fps, self.skip = fps, skip
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return locate(self.fer, (d for p in batch["path"] for d in decode(str(p), self.fps, self.skip)))
+
+
+class Classify:
+    """Ray actor holding one ONNX classifier: probabilities for the crops of a batch."""
+
+    def __init__(self, model: str, emotions):
+        from ..predict.model import FERModel
+
+        self.fer = FERModel(emotions, model, threads=1)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return classify(self.fer, batch)
+
+
+def connect(address: str | None):
+    """ray.init: join `address` (or $RAY_ADDRESS); with neither, start a local Ray on this machine's CPUs."""
+    ray = require("ray", "scale")
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # its per-operator progress lines flood stderr
+    if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        if address is None:
+            os.environ.pop("RAY_ADDRESS", None)  # an empty value would make ray.init fail to parse it
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
+                 **({} if address else {"num_cpus": os.cpu_count()}))
+    return ray
+
+
+def dataset(ray, spec: str, paths: list[str]):
+    """The inputs as a Ray Dataset of {"path"}: a manifest is read by Ray Data itself."""
+    p = Path(spec)
+    if p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
+        read = ray.data.read_parquet if p.suffix.lower() == ".parquet" else ray.data.read_csv
+        # a read task must fit beside the actors, which hold the CPUs: it asks for little
+        ds = read(str(p), ray_remote_args={"num_cpus": READ_CPUS}).select_columns(["path"])
+        base = p.parent  # relative paths resolve as in `manifest_paths`
+        return ds.map(lambda row: {"path": str(base / str(row["path"]))})
+    return ray.data.from_items([{"path": x} for x in paths])
+
+
+def run_ray(spec: str, paths: list[str], store: ResultStore, *, model: str, emotions, detector: str, fps: float,
+            chunk: int, skip: set[str], actors: int, address: str | None, progress: Callable[[int], None]) -> int:
+    """Process every input not in `skip` on Ray; returns the number of images (stills and frames) processed."""
+    ray = connect(address)
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True  # an input's faces stay together
+    ctx.enable_progress_bars = False  # emopy's own bar counts images
+    detect_actors = max(1, int(ray.cluster_resources().get("CPU", 1) - CLASSIFY_CPUS * actors - READ_CPUS))
+    ds = dataset(ray, spec, paths)
+    ds = ds.map_batches(Locate, fn_constructor_kwargs={"model": model, "emotions": emotions, "detector": detector,
+                                                        "fps": fps, "skip": skip},
+                        batch_size=4, concurrency=detect_actors, num_cpus=1, batch_format="numpy")
+    ds = ds.map_batches(Classify, fn_constructor_kwargs={"model": model, "emotions": emotions},
+                        batch_size=chunk, concurrency=actors, num_cpus=CLASSIFY_CPUS, batch_format="numpy")
+    pending: list[dict] = []
+    done = 0
+    for batch in ds.iter_batches(batch_size=chunk, batch_format="numpy"):
+        ready, pending = split_last_input(pending + records(batch, store.emotions))
+        store.write(ready)
+        n = len({item_key(r["path"], r["frame"]) for r in ready})
+        done += n
+        progress(n)
+    store.write(pending)
+    progress(len({item_key(r["path"], r["frame"]) for r in pending}))
+    return done + len({item_key(r["path"], r["frame"]) for r in pending})
+
+
+def split_last_input(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(rows of complete inputs, rows of the last input), which may go on in the next batch."""
+    cut = len(rows)
+    last = item_key(rows[-1]["path"], rows[-1]["frame"]) if rows else None
+    while cut and item_key(rows[cut - 1]["path"], rows[cut - 1]["frame"]) == last:
+        cut -= 1
+    return rows[:cut], rows[cut:]

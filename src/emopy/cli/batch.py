@@ -1,0 +1,38 @@
+"""`emopy batch`: emotions for a folder, glob, manifest or videos into Parquet / JSON Lines, locally or on Ray."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._app import EmotionsOpt, app, fail
+from .predict import DetectorOpt, ModelOpt
+
+
+@app.command("batch")
+def batch_cmd(
+    inputs: Annotated[str, typer.Argument(help="A folder (images and videos, recursive), a glob, a CSV/Parquet manifest with a 'path' column, or one file.")],
+    out: Annotated[Path, typer.Option("--out", help="Results: a .jsonl file, or a Parquet dataset folder (one part file per chunk). Re-running skips what it holds.")],
+    engine: Annotated[str, typer.Option("--engine", help="local (this process) or ray (pip install 'emopy[scale]').")] = "local",
+    emotions: EmotionsOpt = None,
+    model: ModelOpt = "default",
+    detector: DetectorOpt = "auto",
+    fps: Annotated[float, typer.Option("--fps", help="Frames per second taken from video inputs.")] = 1.0,
+    chunk: Annotated[int, typer.Option("--chunk", help="Images per written chunk (and per classifier batch).")] = 64,
+    actors: Annotated[int, typer.Option("--actors", help="Ray: classifier actors (detection gets the remaining CPUs).")] = 1,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray: join this cluster (default $RAY_ADDRESS; none starts a local Ray).")] = None,
+) -> None:
+    """One row per face (path, frame, time, box, score, a column per emotion, dominant); inputs without a face or
+    that fail to read get one row with `error`. Prints a JSON summary."""
+    from ..batch import run_batch
+    from ..errors import EmopyError
+
+    try:
+        summary = run_batch(inputs, out, engine=engine, emotions=emotions, model=model, detector=detector, fps=fps,
+                            chunk=chunk, actors=actors, ray_address=ray_address)
+    except EmopyError as exc:
+        fail(exc)
+    typer.echo(json.dumps(summary))

@@ -1,0 +1,76 @@
+"""Data-parallel training with PyTorch's own DistributedDataParallel (gloo on CPU), started by torchrun.
+
+`torchrun --nproc-per-node N -m emopy.train ...` (or `emopy train --nproc N`) starts N processes; each reads
+its rank from the environment torchrun sets. One process without torchrun is the ordinary single-process run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place in the run: rank 0 of 1 when not distributed."""
+
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def main(self) -> bool:
+        """The process that writes checkpoints, logs and exports."""
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.size > 1
+
+
+def init_from_env() -> World:
+    """Join the process group torchrun describes in WORLD_SIZE/RANK/MASTER_*; single process otherwise."""
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if size <= 1:
+        return World()
+    if not dist.is_initialized():
+        dist.init_process_group("gloo")
+    return World(dist.get_rank(), dist.get_world_size())
+
+
+def current() -> World:
+    """The world of an already initialised process group (or the single process)."""
+    return World(dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else World()
+
+
+def all_sum(values: list[float]) -> list[float]:
+    """Element-wise sum over all processes (identity when not distributed)."""
+    if not current().distributed:
+        return values
+    t = torch.tensor(values, dtype=torch.float64)
+    dist.all_reduce(t)
+    return t.tolist()
+
+
+def all_gather_float(value: float) -> list[float]:
+    """`value` from every process, in rank order."""
+    if not current().distributed:
+        return [value]
+    out = [torch.zeros((), dtype=torch.float64) for _ in range(dist.get_world_size())]
+    dist.all_gather(out, torch.tensor(value, dtype=torch.float64))
+    return [float(v) for v in out]
+
+
+def shutdown() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def relaunch(nproc: int, args: list[str]) -> int:
+    """Run `python -m emopy.train ARGS` under torchrun with `nproc` processes on this machine; its exit status."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m", "emopy.train", *args]
+    return subprocess.call(cmd)
