@@ -38,11 +38,11 @@ SHIPPED: tuple[str, ...] = ("fer2013", "ferplus")
 # here, e.g. commit 002ddd7). Those models were trained on 5,000 FER+ images with a random validation
 # split, so they are pointers, not like-for-like numbers. No README version readable here has numbers
 # for the other subsets; they stay absent (shown "not published") rather than guessed.
-_SEVEN = "anger-disgust-fear-happiness-sadness-surprise-neutral"
+SEVEN = "anger-disgust-fear-happiness-sadness-surprise-neutral"
 EMOPY_PUBLISHED: dict[tuple[str, str], tuple[float, float]] = {
-    (_SEVEN, "ConvolutionalNNDropout"): (0.7045, 0.6536),
-    (_SEVEN, "ConvolutionalLstmNN"): (0.6187, 0.4751),
-    (_SEVEN, "TransferLearningNN"): (0.5358, 0.2933),
+    (SEVEN, "ConvolutionalNNDropout"): (0.7045, 0.6536),
+    (SEVEN, "ConvolutionalLstmNN"): (0.6187, 0.4751),
+    (SEVEN, "TransferLearningNN"): (0.5358, 0.2933),
     ("fear-happiness-neutral", "ConvolutionalLstmNN"): (0.9148, 0.6267),
     ("fear-happiness-neutral", "TransferLearningNN"): (0.7393, 0.4840),
 }
