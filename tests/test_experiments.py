@@ -45,7 +45,7 @@ def test_subsets_table_figures_and_reuse(exp, subsets_run):
     output, out, docs = subsets_run
     assert "done subsets anger-fear-neutral vgg_small" in output and "done subsets anger-fear-neutral shipped fer2013" in output
     text = (docs / "experiments.md").read_text()
-    assert "Smoke run" in text and "| anger, fear, neutral | vgg_small | not filled |" in text
+    assert "Smoke run" in text and "| anger, fear, neutral | vgg_small | not published |" in text
     assert "shipped fer2013 (renormalised)" in text and "no neutral (calm) images" in text
     assert (docs / "figures" / "subset-anger-fear-neutral.png").stat().st_size > 1000
     row = json.loads((out / "subsets" / "anger-fear-neutral" / "vgg_small" / "result.json").read_text())
@@ -53,6 +53,18 @@ def test_subsets_table_figures_and_reuse(exp, subsets_run):
     assert row["ckplus_missing"] == ["neutral"] and row["settings"] == {"epochs": 1, "limit": 32}
     again, _, _ = exp("subsets", *SUBSET)
     assert again.count("reused subsets") == 2 and "done" not in again
+
+
+def test_published_numbers_beside_ours(exp):
+    output, out, docs = exp("subsets", "--subsets", "fear,happy,calm", "--archs", "TransferLearningNN", "--shipped", "fer2013")
+    assert "done subsets fear-happiness-neutral TransferLearningNN" in output
+    text = (docs / "experiments.md").read_text()
+    row = json.loads((out / "subsets" / "fear-happiness-neutral" / "TransferLearningNN" / "result.json").read_text())
+    ours = f"TransferLearningNN {row['test']['accuracy']:.3f}"
+    assert f"| fear, happiness, neutral | TransferLearningNN | 0.484 |" in text  # EmoPy's number in the subset table
+    published = text.split("## EmoPy's published numbers beside ours")[1]
+    assert f"| TransferLearningNN | fear, happiness, neutral | 0.739 | 0.484 | {ours}; shipped fer2013 (renormalised) " in published
+    assert "| ConvolutionalNNDropout | 7 (all) | 0.705 | 0.654 |" in published
 
 
 def test_baselines(exp, subsets_run):

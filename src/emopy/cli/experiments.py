@@ -100,6 +100,23 @@ def ablations_cmd(
     _run(plan, out, docs)
 
 
+@run_app.command("all")
+def all_cmd(out: OutOpt = Path("runs/experiments"), docs: DocsOpt = Path("docs"), data: DataOpt = None, epochs: EpochsOpt = 8,
+            limit: LimitOpt = 0, threads: ThreadsOpt = 0) -> None:
+    """Everything docs/experiments.md shows: the subset table, the ablations (ConvolutionalNN, plus ConvolutionalNNDropout's
+    7-class row that EmoPy publishes a number for) and the baselines; then the report. About 4 h here at 8 epochs."""
+    from ..experiments.ablations import ABLATIONS, plan_ablations
+    from ..experiments.baselines import METHODS, plan_baselines
+    from ..experiments.plan import ARCHS, SHIPPED, parse_subsets
+    from ..experiments.subsets import plan_subsets
+
+    settings = _settings(data, epochs, limit, threads)
+    _run(lambda: plan_subsets(out, settings, parse_subsets(None), list(ARCHS), SHIPPED)
+         + plan_ablations(out, settings, list(ABLATIONS), "ConvolutionalNN")
+         + plan_ablations(out, settings, ["default"], "ConvolutionalNNDropout")
+         + plan_baselines(out, settings, list(METHODS)), out, docs)
+
+
 @experiments.command("report")
 def report_cmd(out: OutOpt = Path("runs/experiments"), docs: DocsOpt = Path("docs")) -> None:
     """Regenerate experiments.md and its figures from the stored rows."""

@@ -164,6 +164,13 @@ def write_report(out: Path, docs: Path) -> Path:
     if limits:
         lines += [f"**Smoke run: only the first {', '.join(map(str, limits))} images per split were used. "
                   "These numbers are not results.**", ""]
+    epochs = sorted({r["settings"]["epochs"] for rows in tables.values() for r in rows if "epochs" in r["settings"]})
+    if epochs:
+        lines += [f"Every trained row ran {' or '.join(map(str, epochs))} epochs of the emopy trainer's defaults (SGD with "
+                  "Nesterov momentum, one-cycle learning rate peaking at 0.05, batch 64, label smoothing 0.1, crop+flip "
+                  "augmentation): a short schedule chosen to fit the whole study on 2 CPU cores. Architectures without "
+                  "batch norm (ConvolutionalNN) are still improving at the last epoch, so their rows understate what a "
+                  "longer schedule reaches; each row's `metrics.json` under the run folder has its learning curve.", ""]
     if tables["subsets"]:
         lines += subsets_section(tables["subsets"], docs) + [""]
     if any(tables.values()):
