@@ -61,7 +61,7 @@ def test_published_numbers_beside_ours(exp):
     text = (docs / "experiments.md").read_text()
     row = json.loads((out / "subsets" / "fear-happiness-neutral" / "TransferLearningNN" / "result.json").read_text())
     ours = f"TransferLearningNN {row['test']['accuracy']:.3f}"
-    assert f"| fear, happiness, neutral | TransferLearningNN | 0.484 |" in text  # EmoPy's number in the subset table
+    assert "| fear, happiness, neutral | TransferLearningNN | 0.484 |" in text  # EmoPy's number in the subset table
     published = text.split("## EmoPy's published numbers beside ours")[1]
     assert f"| TransferLearningNN | fear, happiness, neutral | 0.739 | 0.484 | {ours}; shipped fer2013 (renormalised) " in published
     assert "| ConvolutionalNNDropout | 7 (all) | 0.705 | 0.654 |" in published
