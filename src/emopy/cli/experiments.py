@@ -53,17 +53,22 @@ def _run(plan, out: Path, docs: Path) -> None:
 def subsets_cmd(
     out: OutOpt = Path("runs/experiments"), docs: DocsOpt = Path("docs"), data: DataOpt = None, epochs: EpochsOpt = 30,
     limit: LimitOpt = 0, threads: ThreadsOpt = 0,
-    subsets: Annotated[Optional[str], typer.Option(help="Subsets as 'anger,fear;disgust,surprise' (default: EmoPy's seven).")] = None,
+    subsets: Annotated[Optional[str], typer.Option(help="Subsets as 'anger,fear;disgust,surprise' (default: EmoPy's seven, plus "
+                                                   "fear,happiness,calm for the methods EmoPy publishes numbers for).")] = None,
     archs: Annotated[Optional[str], typer.Option(help="Comma list of trained methods (default: all).")] = None,
     shipped: Annotated[str, typer.Option(help="Shipped models scored renormalised over each subset ('' for none).")] = "fer2013,ferplus",
 ) -> None:
     """EmoPy's subset table: each subset x architecture, FER2013 PrivateTest and CK+48 accuracy."""
     from ..experiments.plan import ARCHS, parse_names, parse_subsets
-    from ..experiments.subsets import plan_subsets
+    from ..experiments.subsets import plan_published, plan_subsets
 
-    _run(lambda: plan_subsets(out, _settings(data, epochs, limit, threads), parse_subsets(subsets),
-                              parse_names(archs, ARCHS, "architecture"), tuple(s.strip() for s in shipped.split(",") if s.strip())),
-         out, docs)
+    def plan():
+        settings, methods = _settings(data, epochs, limit, threads), parse_names(archs, ARCHS, "architecture")
+        models = tuple(s.strip() for s in shipped.split(",") if s.strip())
+        rows = plan_subsets(out, settings, parse_subsets(subsets), methods, models)
+        return rows if subsets else rows + plan_published(out, settings, methods, models)
+
+    _run(plan, out, docs)
 
 
 @run_app.command("baselines")
@@ -108,10 +113,11 @@ def all_cmd(out: OutOpt = Path("runs/experiments"), docs: DocsOpt = Path("docs")
     from ..experiments.ablations import ABLATIONS, plan_ablations
     from ..experiments.baselines import METHODS, plan_baselines
     from ..experiments.plan import ARCHS, SHIPPED, parse_subsets
-    from ..experiments.subsets import plan_subsets
+    from ..experiments.subsets import plan_published, plan_subsets
 
     settings = _settings(data, epochs, limit, threads)
     _run(lambda: plan_subsets(out, settings, parse_subsets(None), list(ARCHS), SHIPPED)
+         + plan_published(out, settings, list(ARCHS), SHIPPED)
          + plan_ablations(out, settings, list(ABLATIONS), "ConvolutionalNN")
          + plan_ablations(out, settings, ["default"], "ConvolutionalNNDropout")
          + plan_baselines(out, settings, list(METHODS)), out, docs)

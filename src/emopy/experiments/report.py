@@ -8,7 +8,7 @@ from pathlib import Path
 from ..train.plots import plot_confusion_grid
 from .ablations import ABLATIONS
 from .baselines import METHODS
-from .plan import SEVEN, ARCHS, EMOPY_PUBLISHED, SHIPPED, SUBSETS, subset_key
+from .plan import ARCHS, EMOPY_PUBLISHED, PUBLISHED_SUBSET, SEVEN, SHIPPED, SUBSETS, subset_key
 from .store import load_rows
 
 PROTOCOL = ("FER2013 protocol: trained on Training (restricted to the row's classes), model selected on PublicTest "
@@ -21,7 +21,7 @@ def _num(x) -> str:
 
 
 def _order(row: dict) -> tuple:
-    keys = [subset_key(s) for s in SUBSETS]
+    keys = [subset_key(s) for s in (*SUBSETS, PUBLISHED_SUBSET)]
     methods = list(ARCHS) + [f"shipped {s} (renormalised)" for s in SHIPPED]
     key = subset_key(row["subset"])
     return (keys.index(key) if key in keys else len(keys), key,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .plan import ARCHS, SHIPPED, Settings, subset_key
+from ..emotions import resolve_many
+from .plan import ARCHS, PUBLISHED_METHODS, PUBLISHED_SUBSET, SHIPPED, Settings, subset_key
 from .scoring import classifier, score_ckplus, score_model, train_row
 from .store import Row
 
@@ -40,3 +41,9 @@ def plan_subsets(out: Path, settings: Settings, subsets: list[tuple[str, ...]], 
         rows += [Row(f"subsets {key} shipped {s}", out / "subsets" / key / f"shipped-{s}", {"limit": settings.limit},
                      renormalised(emotions, s, settings), {**meta, "method": f"shipped {s} (renormalised)"}) for s in shipped]
     return rows
+
+
+def plan_published(out: Path, settings: Settings, methods: list[str], shipped: tuple[str, ...] = SHIPPED) -> list[Row]:
+    """The rows of the subset EmoPy publishes numbers for, with those of `methods` it publishes them for."""
+    return plan_subsets(out, settings, [tuple(resolve_many(list(PUBLISHED_SUBSET)))],
+                        [m for m in methods if m in PUBLISHED_METHODS], shipped)
