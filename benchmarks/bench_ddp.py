@@ -53,7 +53,7 @@ def main() -> None:
         write_folders(data, a.images)
         single = train(data, Path(tmp) / "one", a.arch, a.epochs, 1, a.nproc)
         ddp = train(data, Path(tmp) / "ddp", a.arch, a.epochs, a.nproc, 1)
-    print(json.dumps({"arch": a.arch, "train_images": int(a.images * 0.8), "single_process_threads": a.nproc,
+    print(json.dumps({"arch": a.arch, "images": a.images, "single_process_threads": a.nproc,
                       "single_images_per_s": single, "ddp_processes": a.nproc, "ddp_images_per_s": ddp}, indent=1))
 
 
