@@ -27,7 +27,11 @@ def play(client, name: str, frames: bool, bad_frame: bool = False) -> list[dict]
             msgs.append(ws.receive_json())
         while not msgs or msgs[-1]["type"] != "end":
             if frames:
-                ws.send_bytes(face_jpeg())
+                try:
+                    ws.send_bytes(face_jpeg())
+                except Exception:  # the story ended and the server closed meanwhile; its last messages are queued
+                    frames = False
+                    continue
             while True:  # until this frame's answer (or the end): timer messages may come in between
                 msgs.append(ws.receive_json())
                 if msgs[-1]["type"] in ("frame", "end") or not frames:

@@ -68,14 +68,18 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
         await ws.send_json({"type": "error", "error": str(exc)})
         await ws.close(code=1008)
         return
-    lock = asyncio.Lock()
+    lock, closed = asyncio.Lock(), False
 
     async def send(msgs: list[dict]) -> None:
+        """Send in order (the timer and the frame loop both send); close once the story has ended."""
+        nonlocal closed
         async with lock:
+            if closed:
+                return
             for msg in msgs:
                 await ws.send_json(msg)
-        if live.done:
-            with contextlib.suppress(RuntimeError):
+            if live.done:
+                closed = True
                 await ws.close()
 
     async def timer() -> None:
@@ -113,5 +117,5 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
         pass
     finally:
         clock.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):  # a viewer who left
             await clock
