@@ -86,17 +86,19 @@ def run_ray(spec: str, paths: list[str], store: ResultStore, *, model: str, emot
                         batch_size=4, concurrency=detect_actors, num_cpus=1, batch_format="numpy")
     ds = ds.map_batches(Classify, fn_constructor_kwargs={"model": model, "emotions": emotions},
                         batch_size=chunk, concurrency=actors, num_cpus=CLASSIFY_CPUS, batch_format="numpy")
+    def write(rows: list[dict]) -> int:
+        """Store whole inputs' rows; how many inputs they were."""
+        store.write(rows)
+        n = len({item_key(r["path"], r["frame"]) for r in rows})
+        progress(n)
+        return n
+
     pending: list[dict] = []
     done = 0
     for batch in ds.iter_batches(batch_size=chunk, batch_format="numpy"):
         ready, pending = split_last_input(pending + records(batch, store.emotions))
-        store.write(ready)
-        n = len({item_key(r["path"], r["frame"]) for r in ready})
-        done += n
-        progress(n)
-    store.write(pending)
-    progress(len({item_key(r["path"], r["frame"]) for r in pending}))
-    return done + len({item_key(r["path"], r["frame"]) for r in pending})
+        done += write(ready)
+    return done + write(pending)
 
 
 def split_last_input(rows: list[dict]) -> tuple[list[dict], list[dict]]:
