@@ -66,7 +66,9 @@ def all_gather_float(value: float) -> list[float]:
 
 
 def shutdown() -> None:
+    """Leave the process group together: without the barrier a rank that exits first can abort the other's gloo threads."""
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
