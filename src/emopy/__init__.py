@@ -9,7 +9,7 @@ from importlib import import_module
 from importlib.metadata import version
 
 from .emotions import EMOTIONS, resolve
-from .errors import DataError, EmopyError, ImageDecodeError, MissingExtraError, ModelFileError, UnknownEmotionError
+from .errors import CalibrationError, ConfigError, DataError, EmopyError, ImageDecodeError, MissingExtraError, ModelFileError, UnknownEmotionError
 
 __version__ = version("emopy")
 
@@ -23,7 +23,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "EMOTIONS", "DataError", "Dataset", "EmopyError", "FERModel", "ImageDecodeError", "MissingExtraError",
+    "EMOTIONS", "CalibrationError", "ConfigError", "DataError", "Dataset", "EmopyError", "FERModel", "ImageDecodeError", "MissingExtraError",
     "ModelFileError", "UnknownEmotionError", "__version__", "create_model", "list_models", "list_pretrained",
     "load_dataset", "resolve",
 ]

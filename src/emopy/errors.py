@@ -6,6 +6,7 @@ EmopyError                      root of everything emopy raises on purpose
  ├── ModelFileError             (also ValueError) a model file without the metadata we need
  ├── ImageDecodeError           (also ValueError) bytes that are not a readable image
  ├── ConfigError                (also ValueError) training options that cannot work together
+ ├── CalibrationError           (also ValueError) resting faces that cannot calibrate a model
  └── MissingExtraError          (also ImportError) an optional dependency is not installed
 """
 
@@ -34,6 +35,10 @@ class ImageDecodeError(EmopyError, ValueError):
 
 class ConfigError(EmopyError, ValueError):
     """Training options that are unknown or contradict an existing run."""
+
+
+class CalibrationError(EmopyError, ValueError):
+    """Per-viewer calibration input without a usable face (no images, no face found)."""
 
 
 class MissingExtraError(EmopyError, ImportError):

@@ -23,6 +23,9 @@ class ModelCard:
     Preprocessing: a grayscale face crop (box enlarged by `face_margin` on each side) is
     resized to `image_size` square, centre-cropped to `input_size`, and fed as float 0..255;
     the graph normalises internally ((x/255 - mean)/std) and outputs probabilities over `labels`.
+    `temperature` (fitted on the validation split) calibrates them; `reference` holds mean
+    log-probabilities over validation faces ("rest": those labelled neutral, "all": every face), the
+    population baseline that per-viewer calibration (`FERModel.calibrate`) maps a person onto.
     """
 
     name: str
@@ -37,6 +40,8 @@ class ModelCard:
     dataset: str = ""
     protocol: str = ""
     metrics: dict = field(default_factory=dict)
+    temperature: float = 1.0
+    reference: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     params: int = 0
     weights_sha256: str = ""

@@ -41,6 +41,8 @@ def predict_cmd(
     margin: Annotated[Optional[float], typer.Option(help="Crop margin per side as a share of the face box (default: the model's).")] = None,
     batch_size: Annotated[int, typer.Option(help="Images decoded and classified together.")] = 64,
     example: Annotated[bool, typer.Option("--example", help="Add the shipped example photo (public-domain NASA portrait).")] = False,
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="Folder (or file) of photos of the same person at rest: "
+                        "probabilities become relative to that person's resting face (per-viewer calibration).")] = None,
 ) -> None:
     """Detect faces and their emotions; exit status 1 if any input failed."""
     import cv2
@@ -55,6 +57,8 @@ def predict_cmd(
         fer = FERModel(emotions, model, detector=detector, margin=margin)
         if not no_detect:
             fer.detector  # load now so a missing detector is a usage error, not a per-file one
+        if baseline is not None:
+            fer = _calibrated(fer, baseline, detect=not no_detect)
     except (EmopyError, FileNotFoundError) as exc:
         fail(exc)
     from ..predict.bench import EXAMPLE
@@ -88,6 +92,23 @@ def predict_cmd(
     if failed:
         typer.echo(f"{failed} of {len(files)} inputs failed", err=True)
         raise typer.Exit(1)
+
+
+def _calibrated(fer, baseline: Path, detect: bool):
+    """`fer` calibrated on the photos at `baseline`; unusable photos are listed on stderr."""
+    from ..errors import CalibrationError
+    from ..imageio import IMAGE_SUFFIXES
+
+    if not baseline.exists():
+        raise CalibrationError(f"--baseline {baseline}: no such file or folder")
+    files = [baseline] if baseline.is_file() else sorted(f for f in baseline.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise CalibrationError(f"--baseline {baseline}: no image files in this folder ({', '.join(IMAGE_SUFFIXES)})")
+    fer = fer.calibrate([str(f) for f in files], detect=detect)
+    for reason in fer.calibration_skipped:
+        typer.echo(f"baseline: skipped {reason}", err=True)
+    typer.echo(f"baseline: calibrated on {fer.calibrated_on} face(s) from {baseline}", err=True)
+    return fer
 
 
 def _print_line(res) -> None:

@@ -59,6 +59,8 @@ def video_cmd(
     threshold: Annotated[float, typer.Option(help="Windowed probability a dominant emotion needs.")] = 0.5,
     hysteresis: Annotated[float, typer.Option(help="Margin against flicker between dominant emotions.")] = 0.1,
     max_frames: Annotated[Optional[int], typer.Option(help="Stop after N processed frames (cameras run until stopped).")] = None,
+    calibrate: Annotated[float, typer.Option("--calibrate", help="Seconds at the start in which the viewer rests: their "
+                         "face then calibrates the model to them (per-viewer calibration; 0 = off).")] = 0.0,
 ) -> None:
     """Emotions per frame and per face in a video; prints a summary per second and per track."""
     from dataclasses import replace
@@ -68,7 +70,8 @@ def video_cmd(
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
         fail(ValueError("--out must end in .csv or .json"))
     stream = _stream(source, emotions, model, detector, fps, detect_every, smoothing=smoothing, half_life=half_life,
-                     window=window, threshold=threshold, hysteresis=hysteresis, keep_image=annotate is not None)
+                     window=window, threshold=threshold, hysteresis=hysteresis, keep_image=annotate is not None,
+                     calibrate_s=calibrate)
     writer, frames = None, []
     try:
         for fr in _progress(stream):
@@ -166,7 +169,7 @@ def story_run(
         typer.echo(line)
 
     try:
-        result = run_on_stream(s, _progress(stream), source=source, on_step=show)
+        result = run_on_stream(s, _progress(stream), source=source, on_step=show, calibrator=stream)
     except StoryError as exc:
         fail(exc)
     finally:

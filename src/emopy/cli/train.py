@@ -40,13 +40,16 @@ def train_cmd(
     weight_decay: float = 5e-4,
     label_smoothing: float = 0.1,
     schedule: Annotated[str, typer.Option(help="onecycle, cosine or constant.")] = "onecycle",
-    augment: Annotated[str, typer.Option(help="Comma list of crop,flip,rotate,color,erase; 'none' for none.")] = "crop,flip",
+    augment: Annotated[str, typer.Option(help="Comma list of crop,flip,rotate,color,erase,domain; 'none' for none.")] = "crop,flip",
     class_weights: Annotated[str, typer.Option(help="none or balanced.")] = "none",
     patience: Annotated[int, typer.Option(help="Early stopping after N epochs without validation gain (0 = off).")] = 0,
     frames: Annotated[int, typer.Option(help="Frames per window for sequence models.")] = 3,
     limit: Annotated[int, typer.Option(help="Use only the first N images of each split (quick runs).")] = 0,
     seed: int = 0,
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0 = default).")] = 0,
+    init: Annotated[str, typer.Option("--init", help="Fine-tune: start from these weights (shipped model name, .onnx or "
+                                      "best-*.pt of the same architecture) instead of random ones.")] = "",
+    precision: Annotated[str, typer.Option(help="fp32, or bf16 autocast (about 2x faster on CPUs with AVX-512 BF16).")] = "fp32",
     model_arg: Annotated[Optional[list[str]], typer.Option("--model-arg", help="Architecture option KEY=VALUE, repeatable, e.g. "
                          "weights=runs/x/best-ferplus.pt freeze=true (TransferLearningNN) or frames=5.")] = None,
     export: Annotated[bool, typer.Option(help="Export ONNX models at the end.")] = True,
@@ -78,7 +81,7 @@ def train_cmd(
     aug = () if augment == "none" else tuple(a.strip() for a in augment.split(",") if a.strip())
     cfg = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                       label_smoothing=label_smoothing, schedule=schedule, augment=aug, class_weights=class_weights,
-                      patience=patience, seed=seed, threads=threads, model_kwargs=parse_model_args(model_arg or []))
+                      patience=patience, seed=seed, threads=threads, init=init, precision=precision, model_kwargs=parse_model_args(model_arg or []))
     try:
         model_info(arch)  # an unknown architecture fails before the data is loaded
         result = train(cfg, data, out, ferplus_labels=ferplus_labels, heads=heads.split(",") if heads else None,
@@ -136,6 +139,33 @@ def export_cmd(
     typer.echo(json.dumps(export_run(run), indent=1))
 
 
+@app.command("measure")
+def measure_cmd(
+    model: Annotated[Path, typer.Option("--model", help="The .onnx file whose card to re-measure (rewritten in place).")],
+    data: Annotated[Path, typer.Option("--data", help="Dataset: PublicTest fits the temperature and reference; PrivateTest is scored.")],
+    ferplus_labels: FerplusOpt = None,
+) -> None:
+    """Re-measure a model's card: accuracy, calibration error, temperature, per-viewer calibration reference."""
+    from ..errors import EmopyError
+
+    try:
+        from ..train.export import measure_card
+
+        splits = _splits(data, ferplus_labels)
+        card = measure_card(model, val=splits["PublicTest"], test=splits["PrivateTest"])
+    except EmopyError as exc:
+        fail(exc)
+    typer.echo(json.dumps({"model": str(model), "metrics": card.metrics, "temperature": card.temperature}, indent=1))
+
+
+def _splits(data: Path, ferplus_labels: Path | None) -> dict:
+    """Training / PublicTest / PrivateTest of a dataset (class folders: the split training used)."""
+    from ..data import load_dataset, split_by_group
+
+    ds = split_by_group(load_dataset(data, ferplus_labels=ferplus_labels))
+    return {s: ds.select_split(s) for s in ("Training", "PublicTest", "PrivateTest")}
+
+
 @app.command("quantize")
 def quantize_cmd(
     model: Annotated[str, typer.Option("--model", help="Shipped model name or .onnx path to quantise.")],
@@ -147,13 +177,11 @@ def quantize_cmd(
     """Write an int8 copy of a model (faster on CPUs with VNNI), with its own measured metrics."""
     import numpy as np
 
-    from ..data import load_dataset, split_by_group
     from ..errors import EmopyError
     from ..train.quantize import quantize_model
 
     try:
-        ds = split_by_group(load_dataset(data, ferplus_labels=ferplus_labels))  # class folders: the split training used
-        splits = {s: ds.select_split(s) for s in ("Training", "PublicTest", "PrivateTest")}
+        splits = _splits(data, ferplus_labels)
         calib = splits["Training"]
         pick = np.random.default_rng(0).permutation(len(calib))[:n]
         path = quantize_model(model, out, calib.images[pick], val=splits["PublicTest"], test=splits["PrivateTest"])

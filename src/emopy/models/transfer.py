@@ -18,8 +18,8 @@ from ..pretrained import resolve_model
 from ._registry import create_model, register_model
 
 
-def backbone_state(weights: str | Path) -> dict[str, torch.Tensor]:
-    """Backbone tensors (everything but the classifier) from a checkpoint or an ONNX file.
+def weights_state(weights: str | Path, head: bool = False) -> dict[str, torch.Tensor]:
+    """Model tensors from a checkpoint or an ONNX file; the classifier (`head.*`) only when `head`.
 
     emopy exports keep batch norm unfolded, so ONNX initializers carry the state-dict names
     (prefixed `model.` by the export wrapper).
@@ -44,7 +44,7 @@ def backbone_state(weights: str | Path) -> dict[str, torch.Tensor]:
     else:
         state = torch.load(path, map_location="cpu", weights_only=False)
         state = state.get("model", state)
-    return {k: v for k, v in state.items() if not k.startswith("head.")}
+    return {k: v for k, v in state.items() if head or not k.startswith("head.")}
 
 
 class TransferLearningNN(nn.Module):
@@ -57,7 +57,7 @@ class TransferLearningNN(nn.Module):
             raise ConfigError(f"{backbone!r} cannot be a TransferLearningNN backbone; use a still-image architecture such as vgg_small")
         if weights:
             try:
-                missing, _ = self.backbone.load_state_dict(backbone_state(weights), strict=False)
+                missing, _ = self.backbone.load_state_dict(weights_state(weights), strict=False)
             except RuntimeError as exc:  # tensor shapes of another architecture
                 raise ModelFileError(f"{weights}: not a {backbone} backbone ({str(exc).splitlines()[-1].strip()})") from None
             missing = [k for k in missing if not k.startswith("head.")]

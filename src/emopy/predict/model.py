@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ import cv2
 import numpy as np
 
 from ..emotions import resolve_many, subset_indices
+from ..errors import CalibrationError, ImageDecodeError
 from .align import align_face, to_gray
 from .detection import Detection, FaceDetector, get_detector
 from .inputs import load_image
@@ -62,6 +64,8 @@ class FERModel:
         self.rotate = rotate
         self._detector_spec = detector
         self._detector: FaceDetector | None = None
+        self.shift: np.ndarray | None = None  # per-viewer log-probability offset over the model's labels (calibrate)
+        self.calibrated_on, self.calibration_skipped = 0, []  # faces used / inputs skipped (with the reason) by calibrate
 
     @property
     def detector(self) -> FaceDetector:
@@ -71,7 +75,8 @@ class FERModel:
         return self._detector
 
     def __repr__(self) -> str:
-        return f"FERModel(emotions={list(self.emotions)}, model={self.classifier.card.name!r}, margin={self.margin})"
+        calibrated = f", calibrated on {self.calibrated_on} faces" if self.shift is not None else ""
+        return f"FERModel(emotions={list(self.emotions)}, model={self.classifier.card.name!r}, margin={self.margin}{calibrated})"
 
     # --- steps, public so batch tools can interleave them -------------------------------------------------
 
@@ -95,8 +100,43 @@ class FERModel:
 
     def classify(self, crops: np.ndarray) -> np.ndarray:
         """N x len(emotions) probabilities for aligned gray crops, renormalised over the chosen emotions."""
-        p = self.classifier.predict_proba(crops)[:, self._index]
+        p = self.classifier.predict_proba(crops)
+        if self.shift is not None and len(p):
+            p = p * np.exp(self.shift - self.shift.max())
+        p = p[:, self._index]
         return p / np.maximum(p.sum(1, keepdims=True), 1e-12)
+
+    def calibrate(self, faces, *, resting: bool = True, detect: bool = True, channels: str = "bgr") -> "FERModel":
+        """A copy of this model whose probabilities are relative to one person's own baseline.
+
+        `faces`: images of that person (paths, arrays, ... as for `predict`; the largest face of each is
+        used; detect=False: each image is a face crop). With `resting`, they show the person at rest and
+        are mapped onto the typical neutral face of the validation data; otherwise they are a mix of
+        expressions and are mapped onto the average face. Raises CalibrationError when no face is found.
+        """
+        items = list(faces) if _is_batch(faces) else [faces]
+        if not items:
+            raise CalibrationError("no resting faces given: pass a few images of the person at rest")
+        crops, skipped = [], []
+        for i, item in enumerate(items):
+            name = str(item) if isinstance(item, (str, Path)) else f"image {i}"
+            try:
+                dets, c = self.locate(load_image(item, channels=channels), detect=detect)
+            except ImageDecodeError as exc:  # one unreadable photo does not spoil the others
+                skipped.append(f"{name}: {str(exc).removeprefix(f'{name}: ')}")
+                continue
+            if len(c):
+                crops.append(c[int(np.argmax([d.box[2] * d.box[3] for d in dets]))])
+            else:
+                skipped.append(f"{name}: no face found")
+        if not crops:
+            raise CalibrationError(f"no face found in any of the {len(items)} calibration image(s): " + "; ".join(skipped[:5]))
+        logp = np.log(np.maximum(self.classifier.predict_proba(np.stack(crops)), 1e-12)).mean(0)
+        ref = self.classifier.card.reference.get("rest" if resting else "all")
+        out = copy.copy(self)
+        out.shift = (np.asarray(ref, np.float64) if ref else np.zeros_like(logp)) - logp
+        out.calibrated_on, out.calibration_skipped = len(crops), skipped
+        return out
 
     def faces(self, dets: Sequence[Detection], probs: np.ndarray, *, detect: bool = True) -> list[Face]:
         """Face results from detections and their probability rows."""

@@ -14,6 +14,15 @@ from ..modelcard import ModelCard
 from ..pretrained import resolve_model, verify
 
 
+def with_temperature(probs: np.ndarray, t: float) -> np.ndarray:
+    """softmax(logits / t) computed from softmax(logits): p ** (1/t), renormalised."""
+    if t == 1.0 or not len(probs):
+        return probs
+    logp = np.log(np.maximum(probs, 1e-12)) / t
+    e = np.exp(logp - logp.max(1, keepdims=True))
+    return (e / e.sum(1, keepdims=True)).astype(np.float32)
+
+
 class Classifier:
     """An emopy .onnx file: `predict_proba(faces)` for grayscale face crops of any size."""
 
@@ -48,14 +57,17 @@ class Classifier:
         x = faces[..., o : o + c.input_size, o : o + c.input_size].astype(np.float32)
         return x[:, :, None] if c.frames else x[:, None]
 
-    def predict_proba(self, faces, *, tta: bool = False, batch_size: int = 256) -> np.ndarray:
-        """N x len(labels) probabilities; `tta` averages with the mirrored faces."""
+    def predict_proba(self, faces, *, tta: bool = False, calibrated: bool = True, batch_size: int = 256) -> np.ndarray:
+        """N x len(labels) probabilities; `tta` averages with the mirrored faces.
+
+        `calibrated` applies the card's temperature (fitted on validation; argmax unchanged).
+        """
         x = self.preprocess(faces)
         out = np.concatenate([self._run(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]) if len(x) else np.zeros((0, len(self.labels)), np.float32)
         if tta and len(x):
             flipped = np.ascontiguousarray(x[..., ::-1])
             out = (out + np.concatenate([self._run(flipped[i : i + batch_size]) for i in range(0, len(x), batch_size)])) / 2
-        return out
+        return with_temperature(out, self.card.temperature) if calibrated else out
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {"pixels": x})[0]

@@ -58,7 +58,11 @@ class DecisionPoint(BaseModel):
 
 
 class Segment(BaseModel):
-    """A text card or a media file shown for `duration` seconds, then `next`, a decision, or the end."""
+    """A text card or a media file shown for `duration` seconds, then `next`, a decision, or the end.
+
+    `calibrate: true` marks a resting segment: the viewer's face during it calibrates the model to them
+    (per-viewer calibration) for the rest of the story.
+    """
 
     model_config = ConfigDict(extra="forbid")
     card: str | None = None
@@ -66,6 +70,7 @@ class Segment(BaseModel):
     duration: float = Field(gt=0)
     next: str | None = None
     decision: DecisionPoint | None = None
+    calibrate: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Segment":
@@ -73,6 +78,8 @@ class Segment(BaseModel):
             raise ValueError("give exactly one of card (text) or media (a file)")
         if self.next is not None and self.decision is not None:
             raise ValueError("give next or decision, not both")
+        if self.calibrate and self.decision is not None:
+            raise ValueError("a calibrate segment measures the viewer at rest; it cannot also decide")
         if self.decision is not None and self.decision.window > self.duration:
             raise ValueError(f"decision.window ({self.decision.window:g}) is longer than duration ({self.duration:g})")
         return self
@@ -267,6 +274,11 @@ class StoryPlayer:
         return [s.segment for s in self.steps]
 
     @property
+    def calibrating(self) -> bool:
+        """Whether the current segment is a calibration (resting) segment."""
+        return bool(self.current and self.story.segments[self.current].calibrate)
+
+    @property
     def end(self) -> float:
         """Story time at which the current segment ends."""
         return self.start + self.story.segments[self.current].duration if self.current else self.start
@@ -352,16 +364,25 @@ def sample_of(frame: Any) -> Sample:
     return Sample(frame.t, dict(face.emotions) if face else None)
 
 
-def run_on_stream(story: Story, frames: Iterable[Any], source: str = "", on_step: Any = None) -> RunLog:
-    """Play `story` over StreamFrames (story time = frame time), calling on_step(step) as segments end."""
+def run_on_stream(story: Story, frames: Iterable[Any], source: str = "", on_step: Any = None,
+                  calibrator: Any = None) -> RunLog:
+    """Play `story` over StreamFrames (story time = frame time), calling on_step(step) as segments end.
+
+    `calibrator` (the EmotionStream behind `frames`) is told to begin and end calibration around the
+    story's `calibrate` segments; without one such segments play as plain segments.
+    """
     player = StoryPlayer(story)
-    count, last = 0, None
+    count, last, calibrating = 0, None, False
     for frame in frames:
         count, last = count + 1, frame
         for step in player.feed(frame.t, sample_of(frame).emotions):
             on_step and on_step(step)
+        if calibrator is not None and player.calibrating != calibrating:  # entering or leaving a resting segment
+            calibrating = player.calibrating
+            calibrator.begin_calibration() if calibrating else calibrator.end_calibration(frame.t)
         if player.done:
             break
     for step in player.finish():
         on_step and on_step(step)
-    return RunLog(story.title, source, tuple(player.steps), count, getattr(last, "dropped", 0))
+    extra = {"calibration": calibrator.calibration} if calibrator is not None and calibrator.calibration else {}
+    return RunLog(story.title, source, tuple(player.steps), count, getattr(last, "dropped", 0), extra)

@@ -47,6 +47,7 @@ class StreamFrame:
     dropped: int = 0
     skipped: int = 0
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    calibrating: bool = False  # this frame's primary face was collected to calibrate the model to the viewer
 
     @property
     def primary(self) -> TrackedFace | None:
@@ -61,7 +62,7 @@ class StreamFrame:
 
     def to_dict(self) -> dict:
         return {"index": self.index, "t": round(self.t, 4), "dropped": self.dropped, "skipped": self.skipped,
-                "faces": [f.to_dict() for f in self.faces]}
+                "calibrating": self.calibrating, "faces": [f.to_dict() for f in self.faces]}
 
 
 class _TrackState:
@@ -80,8 +81,10 @@ class EmotionStream:
     ...     print(frame.t, frame.dominant, [f.smoothed for f in frame.faces])
 
     `model` is any object with FERModel's `emotions`, `locate(image)`, `classify(crops)` and `faces(dets, probs)`
-    (plus `align(image, dets)` when `detect_every` > 1); by default a FERModel is built from `emotions`,
-    `model_name`, `detector` and `threads`. Live sources keep only the newest `buffer` frames; the rest are dropped.
+    (plus `align(image, dets)` when `detect_every` > 1, `calibrate(crops, detect=False)` for calibration); by default
+    a FERModel is built from `emotions`, `model_name`, `detector` and `threads`. Live sources keep only the newest
+    `buffer` frames; the rest are dropped. `calibrate_s` > 0: the viewer rests for the first seconds and their
+    face then calibrates the model (`FERModel.calibrate`); `begin_calibration`/`end_calibration` do it at any time.
     """
 
     def __init__(self, source: str | int | Path | FileSource | LiveSource | Iterable[Frame], model: Any = None, *,
@@ -89,7 +92,7 @@ class EmotionStream:
                  smoothing: str = "ema", half_life: float = 0.5, window: float = 1.0, threshold: float = 0.5,
                  hysteresis: float = 0.1, detect_every: int = 1, min_iou: float = 0.3, max_age: float = 1.0,
                  fps: float | None = None, buffer: int = 2, model_name: str | Path = "default", detector: Any = "auto",
-                 threads: int | None = None, keep_image: bool = False):
+                 threads: int | None = None, keep_image: bool = False, calibrate_s: float = 0.0):
         from ..emotions import resolve_many
 
         if isinstance(source, (str, int, Path)):
@@ -115,6 +118,13 @@ class EmotionStream:
         self._last_dets: list = []
         self.processed = 0
         self.seconds = 0.0  # wall time spent processing
+        if calibrate_s < 0:
+            raise ValueError("calibrate_s must be 0 (off) or a number of seconds")
+        self._base_model = model  # the uncalibrated model: every calibration starts again from it
+        self._calib_crops: list[np.ndarray] | None = [] if calibrate_s else None
+        self._calib_until = calibrate_s or None  # seconds after the first frame
+        self._t0: float | None = None
+        self.calibration: dict | None = None  # {"faces": n, "t": time} after a calibration, {"faces": 0, ...} when none
 
     @property
     def dropped(self) -> int:
@@ -126,8 +136,27 @@ class EmotionStream:
         """File frames thinned out by the `fps` option."""
         return int(getattr(self.source, "skipped", 0))
 
+    def begin_calibration(self) -> None:
+        """Start collecting the viewer's (largest) face from the next frame on, as their resting face."""
+        self._calib_crops, self._calib_until = [], None
+
+    def end_calibration(self, t: float | None = None) -> bool:
+        """Calibrate the model on the faces collected since `begin_calibration`; False (model unchanged) if none."""
+        crops, self._calib_crops, self._calib_until = self._calib_crops or [], None, None
+        self.calibration = {"faces": len(crops), "t": t}
+        if not crops:
+            return False
+        self.model = self._base_model.calibrate(np.stack(crops), detect=False)
+        self._states.clear()  # smoothed values of the uncalibrated model would linger otherwise
+        return True
+
     def process(self, frame: Frame) -> StreamFrame:
         """Detect (or follow tracked boxes), classify, track and smooth one frame."""
+        if self._t0 is None:
+            self._t0 = frame.t
+        if self._calib_until is not None and frame.t - self._t0 >= self._calib_until:
+            self.end_calibration(frame.t)
+        calibrating = self._calib_crops is not None
         model = self.model
         if self.processed % self.detect_every == 0 or not self.tracker.tracks:
             dets, crops = model.locate(frame.image)
@@ -135,6 +164,8 @@ class EmotionStream:
         else:
             dets = self._last_dets
             crops = model.align(frame.image, dets)
+        if calibrating and len(crops):
+            self._calib_crops.append(crops[int(np.argmax([d.box[2] * d.box[3] for d in dets]))])
         probs = model.classify(crops) if len(crops) else np.zeros((0, len(self.labels)))
         found = model.faces(dets, probs)
         ids = self.tracker.update([d.box for d in dets], frame.t)
@@ -149,7 +180,7 @@ class EmotionStream:
                                      {e: float(v) for e, v in zip(self.labels, smooth)}, dom.emotion, dom.confidence))
         self.processed += 1
         return StreamFrame(frame.index, frame.t, tuple(faces), self.dropped, self.skipped,
-                           frame.image if self.keep_image else None)
+                           frame.image if self.keep_image else None, calibrating)
 
     def __iter__(self) -> Iterator[StreamFrame]:
         for frame in self.source:

@@ -11,7 +11,7 @@ from ..data import load_dataset
 from ..data.dataset import Dataset, resolve_split
 from ..emotions import resolve_many, subset_indices
 from ..errors import require
-from ..predict.runtime import Classifier
+from ..predict.runtime import Classifier, with_temperature
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
@@ -32,32 +32,83 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
     }
 
 
-def evaluate_dataset(clf: Classifier, ds: Dataset, emotions=None, tta: bool = False) -> dict:
-    """Score `clf` on every image of `ds` whose label the model (or `emotions`) covers."""
+def dataset_probs(clf: Classifier, ds: Dataset, emotions=None, tta: bool = False, calibrated: bool = True):
+    """(labels, true indices, probabilities, kept mask) for every image of `ds` whose label the model (or `emotions`) covers."""
     labels = resolve_many(emotions) if emotions else list(clf.labels)
     cols = subset_indices(clf.labels, labels)
     covered = np.array([name in labels for name in ds.label_names])
     keep = covered[ds.labels]
-    excluded = Counter(ds.label_names[i] for i in ds.labels[~keep])
     truth = np.array([labels.index(ds.label_names[i]) for i in ds.labels[keep]], np.int64)
-    probs = clf.predict_proba(ds.images[keep], tta=tta)[:, cols] if keep.any() else np.zeros((0, len(labels)))
+    probs = clf.predict_proba(ds.images[keep], tta=tta, calibrated=calibrated)[:, cols] if keep.any() else np.zeros((0, len(labels)))
+    if emotions:
+        probs = probs / np.maximum(probs.sum(1, keepdims=True), 1e-12)
+    return labels, truth, probs, keep
+
+
+def evaluate_dataset(clf: Classifier, ds: Dataset, emotions=None, tta: bool = False) -> dict:
+    """Score `clf` on every image of `ds` whose label the model (or `emotions`) covers."""
+    labels, truth, probs, keep = dataset_probs(clf, ds, emotions, tta)
     pred = probs.argmax(1) if len(probs) else np.zeros(0, np.int64)
     out = score(truth, pred, labels)
-    out["excluded"] = {"n": int((~keep).sum()), "by_label": dict(excluded)}
+    out["ece"] = round(calibration_error(probs, truth), 4)
+    out["excluded"] = {"n": int((~keep).sum()), "by_label": dict(Counter(ds.label_names[i] for i in ds.labels[~keep]))}
     return out
 
 
-def card_metrics(clf: Classifier, val: Dataset | None, test: Dataset | None) -> tuple[dict, dict | None]:
-    """The metrics a model card carries (val, test, test with flip TTA) and the full test result."""
-    metrics, full = {}, None
+def calibration_error(probs: np.ndarray, truth: np.ndarray, bins: int = 15) -> float:
+    """Expected calibration error: |accuracy - confidence| over equal-width confidence bins, weighted by count."""
+    if not len(probs):
+        return 0.0
+    conf, hit = probs.max(1), probs.argmax(1) == truth
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    return float(sum(abs(hit[which == b].mean() - conf[which == b].mean()) * (which == b).sum()
+                     for b in range(bins) if (which == b).any()) / len(probs))
+
+
+def fit_temperature(probs: np.ndarray, truth: np.ndarray) -> float:
+    """The temperature minimising the negative log-likelihood of `truth` (grid 0.5..3, then refined)."""
+    logp = np.log(np.maximum(probs, 1e-12))
+
+    def nll(t: float) -> float:
+        z = logp / t
+        z = z - z.max(1, keepdims=True)
+        return float(-(z[np.arange(len(z)), truth] - np.log(np.exp(z).sum(1))).mean())
+
+    grid = np.arange(0.5, 3.0001, 0.05)
+    best = grid[int(np.argmin([nll(t) for t in grid]))]
+    fine = np.arange(best - 0.05, best + 0.0501, 0.005)
+    return round(float(fine[int(np.argmin([nll(t) for t in fine]))]), 3)
+
+
+def reference_logp(probs: np.ndarray, truth: np.ndarray, labels: list[str]) -> dict[str, list[float]]:
+    """Population baselines for per-viewer calibration: mean log-probabilities over all faces and over neutral ones."""
+    logp = np.log(np.maximum(probs, 1e-12))
+    out = {"all": [round(float(v), 4) for v in logp.mean(0)]}
+    if "neutral" in labels and (truth == labels.index("neutral")).any():
+        out["rest"] = [round(float(v), 4) for v in logp[truth == labels.index("neutral")].mean(0)]
+    return out
+
+
+def card_fields(clf: Classifier, val: Dataset | None, test: Dataset | None) -> tuple[dict, dict | None]:
+    """What a model card measures: metrics (val, test, test with flip TTA; ECE after calibration), the temperature
+    fitted on `val` and the per-viewer calibration reference; plus the full test result."""
+    temperature, reference, metrics, full = 1.0, {}, {}, None
+    if val is not None and len(val):
+        labels, truth, raw, _ = dataset_probs(clf, val, calibrated=False)
+        temperature = fit_temperature(raw, truth)
+        reference = reference_logp(with_temperature(raw, temperature), truth, labels)
     for key, ds in (("val", val), ("test", test)):
         if ds is not None and len(ds):
-            m = evaluate_dataset(clf, ds)
-            metrics[key] = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4), "n": m["n"]}
+            labels, truth, raw, _ = dataset_probs(clf, ds, calibrated=False)
+            m = score(truth, raw.argmax(1), labels)
+            metrics[key] = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4), "n": m["n"],
+                            "ece": round(calibration_error(with_temperature(raw, temperature), truth), 4),
+                            "ece_uncalibrated": round(calibration_error(raw, truth), 4)}
             if key == "test":
                 full = m
-                metrics["test_flip_tta"] = {"accuracy": round(evaluate_dataset(clf, ds, tta=True)["accuracy"], 4), "n": m["n"]}
-    return metrics, full
+                tta = dataset_probs(clf, ds, tta=True, calibrated=False)[2]
+                metrics["test_flip_tta"] = {"accuracy": round(score(truth, tta.argmax(1), labels)["accuracy"], 4), "n": m["n"]}
+    return {"metrics": metrics, "temperature": temperature, "reference": reference}, full
 
 
 def evaluate(model: str | Path, data: str | Path, *, ferplus_labels=None, split: str | None = None, emotions=None,

@@ -86,6 +86,18 @@ def write_card(path: str | Path, card: ModelCard) -> None:
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=1, sort_keys=True) + "\n")
 
 
+def measure_card(path: str | Path, val=None, test=None) -> ModelCard:
+    """Re-measure the card of the model file at `path` in place: metrics, temperature, calibration reference."""
+    from ..predict.runtime import Classifier
+    from .evaluate import card_fields
+
+    card = Classifier(path).card
+    fields = card_fields(Classifier(path), val, test)[0] if val is not None or test is not None else {}
+    card = replace(card, **fields)
+    write_card(path, card)
+    return card
+
+
 def max_abs_diff(wrapper: nn.Module, path: Path, x: torch.Tensor) -> float:
     """Largest difference between PyTorch and onnxruntime probabilities on `x`."""
     import onnxruntime as ort

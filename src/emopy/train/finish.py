@@ -14,7 +14,7 @@ import numpy as np
 from ..data.dataset import Dataset
 from ..modelcard import ModelCard
 from ..predict.runtime import Classifier
-from .evaluate import card_metrics
+from .evaluate import card_fields
 from .export import export_onnx
 from .plots import plot_confusion, plot_curves
 
@@ -56,12 +56,12 @@ def finish_run(trainer, export: bool = True) -> dict:
             continue
         path = export_onnx(trainer.model, card, out / f"{card.name}.onnx", head_slice=(start, stop))
         clf = Classifier(path)
-        metrics, test = card_metrics(clf, _split_dataset(trainer, k, "PublicTest"), _split_dataset(trainer, k, "PrivateTest"))
+        fields, test = card_fields(clf, _split_dataset(trainer, k, "PublicTest"), _split_dataset(trainer, k, "PrivateTest"))
         if test is not None:
             plot_confusion(test["confusion_matrix"], list(head.label_names), out / f"{card.name}.confusion.png",
                            f"{card.name} PrivateTest acc {test['accuracy']:.3f}")
             (out / f"{card.name}.test.json").write_text(json.dumps(test, indent=1))
-        export_onnx(trainer.model, replace(card, metrics=metrics), path, head_slice=(start, stop))
-        results[head.name] = {"onnx": str(path), **metrics}
+        export_onnx(trainer.model, replace(card, **fields), path, head_slice=(start, stop))
+        results[head.name] = {"onnx": str(path), **fields["metrics"], "temperature": fields["temperature"]}
         start = stop
     return results

@@ -15,8 +15,7 @@ import numpy as np
 from ..errors import require
 from ..data.dataset import Dataset
 from ..predict.runtime import Classifier
-from .evaluate import card_metrics
-from .export import write_card
+from .export import measure_card, write_card
 
 
 def quantize_model(src: str | Path, dst: str | Path, calibration: np.ndarray, batch: int = 64,
@@ -40,10 +39,10 @@ def quantize_model(src: str | Path, dst: str | Path, calibration: np.ndarray, ba
         prepared = Path(tmp) / "prepared.onnx"
         q.quant_pre_process(str(clf.path), str(prepared))
         q.quantize_static(str(prepared), str(dst), Reader(), quant_format=q.QuantFormat.QDQ, per_channel=True,
-                          activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8)
-    card = replace(clf.card, name=f"{clf.card.name}.int8", metrics={},
+                          activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8,
+                          reduce_range=True)  # 7-bit weights: no u8s8 overflow on CPUs without VNNI (AVX2)
+    card = replace(clf.card, name=f"{clf.card.name}.int8", metrics={}, temperature=1.0, reference={},
                    training={**clf.card.training, "quantized": f"int8 static QDQ, per-channel, {len(x)} calibration faces"})
     write_card(dst, card)
-    if val is not None or test is not None:
-        write_card(dst, replace(card, metrics=card_metrics(Classifier(dst), val, test)[0]))
+    measure_card(dst, val, test)
     return dst

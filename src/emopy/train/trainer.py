@@ -48,6 +48,8 @@ class TrainConfig:
     patience: int = 0  # early stopping on the first head's validation accuracy; 0 = off
     seed: int = 0
     threads: int = 0  # 0 = torch default
+    init: str = ""  # start from these weights (shipped model name, .onnx or .pt) instead of random: fine-tuning
+    precision: str = "fp32"  # fp32 | bf16 (autocast: ~2x faster steps on CPUs with AVX-512 BF16 / AMX)
     model_kwargs: dict = field(default_factory=dict)
 
 
@@ -83,6 +85,8 @@ class Trainer:
         if self.temporal:
             kwargs.setdefault("frames", images.shape[1])
         self.model = create_model(config.arch, sum(self.sizes), **kwargs)
+        if config.init:
+            self._load_init(config.init)
         if not self.temporal:
             self.model = self.model.to(memory_format=torch.channels_last)
         # the module that trains: DDP averages gradients over processes; `self.model` stays the plain module
@@ -100,9 +104,30 @@ class Trainer:
             self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda _: 1.0)
         else:
             raise ConfigError(f"unknown schedule {config.schedule!r}; use onecycle, cosine or constant")
+        if config.precision not in ("fp32", "bf16"):
+            raise ConfigError(f"unknown precision {config.precision!r}; use fp32 or bf16")
+        if config.precision == "bf16" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            raise ConfigError("--precision bf16 needs a CPU with native bf16 (AVX512_BF16 or AMX); this one would "
+                              "emulate it about 10x slower than fp32 (benchmarks/RESULTS.md); use fp32")
         self.epoch = 0
         self.best: dict[str, float] = {h.name: -1.0 for h in heads}
         self.history: list[dict] = []
+
+    def _load_init(self, weights: str) -> None:
+        """Fine-tuning: every tensor of `weights`; the classifier too when its shape matches this run's heads."""
+        from ..models.transfer import weights_state
+
+        state = weights_state(weights, head=True)
+        own = self.model.state_dict()
+        if any(k.startswith("head.") and own.get(k) is not None and v.shape != own[k].shape for k, v in state.items()):
+            state = {k: v for k, v in state.items() if not k.startswith("head.")}
+        try:
+            missing, unexpected = self.model.load_state_dict(state, strict=False)
+        except RuntimeError as exc:  # tensor shapes of another architecture
+            raise ConfigError(f"--init {weights}: not a {self.cfg.arch} model ({str(exc).splitlines()[-1].strip()})") from None
+        missing = [k for k in missing if not k.startswith("head.") and not k.endswith("num_batches_tracked")]
+        if missing or unexpected:
+            raise ConfigError(f"--init {weights}: not a {self.cfg.arch} model (missing {missing[:3]}, unexpected {unexpected[:3]})")
 
     def _class_weights(self, head: Head) -> torch.Tensor:
         c = len(head.label_names)
@@ -184,7 +209,8 @@ class Trainer:
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         if state["heads"] != [(h.name, list(h.label_names)) for h in self.heads]:
             raise ConfigError(f"{ckpt} belongs to a different run (labels {state['heads']}); use another --out")
-        old, new = dict(state["config"], threads=0), dict(asdict(self.cfg), threads=0)
+        old = {**asdict(TrainConfig()), **state["config"], "threads": 0}  # fields added since default as before
+        new = dict(asdict(self.cfg), threads=0)
         changed = sorted(k for k in new if old.get(k) != new[k] and not (isinstance(new[k], tuple) and list(new[k]) == old.get(k)))
         if changed:
             raise ConfigError(f"{ckpt} belongs to a different run ({', '.join(f'{k}={old.get(k)!r}' for k in changed)}); "
@@ -216,7 +242,10 @@ class Trainer:
             idx = order[i : i + bs]
             if len(idx) < 2:  # (shards have equal lengths, so every process skips the same step)
                 continue
-            loss = self.loss(self.net(self.batch_input(idx, True)), idx)
+            x = self.batch_input(idx, True)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16"):
+                logits = self.net(x)
+            loss = self.loss(logits.float(), idx)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()

@@ -1,0 +1,96 @@
+"""Training levers: tensor augmentation, fine-tuning from shipped weights, bf16 guard, calibrated model cards."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the training tests need emopy[train] (torch)")
+
+from emopy.data.augment import build_augment  # noqa: E402
+from emopy.errors import ConfigError  # noqa: E402
+from emopy.models.transfer import weights_state  # noqa: E402
+from emopy.predict.runtime import Classifier, with_temperature  # noqa: E402
+from emopy.train.evaluate import calibration_error, fit_temperature  # noqa: E402
+
+
+def test_crop_flip_erase_take_windows_of_the_padded_image():
+    torch.manual_seed(0)
+    x = torch.arange(48 * 48, dtype=torch.float32).view(1, 1, 48, 48).repeat(64, 1, 1, 1) / 2304
+    y = build_augment(("crop",), 44)(x)
+    assert y.shape == (64, 1, 44, 44)
+    padded = torch.nn.functional.pad(x[:1], (2, 2, 2, 2), mode="reflect")[0, 0]
+    windows = {(dy, dx) for dy in range(5) for dx in range(5) for n in range(64)
+               if torch.equal(y[n, 0], padded[dy : dy + 44, dx : dx + 44])}
+    assert len(windows) > 5  # several random windows, each an exact window of the reflect-padded face
+    centre = build_augment((), 44)(x)
+    assert torch.equal(centre, x[:, :, 2:46, 2:46])
+    flipped = build_augment(("flip",), 44)(x)
+    is_flipped = [torch.equal(flipped[n], centre[n].flip(-1)) for n in range(64)]
+    assert 10 < sum(is_flipped) < 54 and all(f or torch.equal(flipped[n], centre[n]) for n, f in enumerate(is_flipped))
+    erased = build_augment(("erase",), 44)(x)
+    changed = (erased != centre).flatten(1).any(1)
+    assert 10 < int(changed.sum()) < 54
+
+
+def test_domain_augmentation_keeps_shape_and_range():
+    x = torch.rand(16, 1, 48, 48)
+    y = build_augment(("crop", "flip", "domain"), 44)(x)
+    assert y.shape == (16, 1, 44, 44) and float(y.min()) >= 0 and float(y.max()) <= 1
+    with pytest.raises(ConfigError, match="unknown augmentation"):
+        build_augment(("sharpen",), 44)
+
+
+def test_fine_tuning_starts_from_the_shipped_weights(cli, fer2013_slice, ferplus_csv, tmp_path):
+    out = tmp_path / "ft"
+    res = cli("train", "--arch", "vgg_small", "--data", fer2013_slice, "--ferplus-labels", ferplus_csv, "--heads",
+              "fer2013,ferplus", "--soft-labels", "--init", "ferplus", "--epochs", 1, "--lr", 0, "--schedule", "constant",
+              "--threads", 1, "--out", out, "--no-export")
+    assert res.exit_code == 0, res.output
+    tuned = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)["model"]
+    shipped = weights_state("ferplus", head=True)
+    for name in ("features.0.weight", "features.3.weight", "head.weight", "head.bias"):
+        assert torch.equal(tuned[name], shipped[name]), name  # learning rate 0: the shipped weights, unchanged
+    history = json.loads((out / "metrics.json").read_text())
+    assert history[0]["val_acc_fer2013"] > 0.5  # (the slice's own labels) a random start scores ~0.2 on these 64 faces
+
+
+def test_init_from_another_architecture_is_refused(cli, blob_folders, tmp_path):
+    res = cli("train", "--arch", "ConvolutionalNN", "--data", blob_folders, "--init", "ferplus", "--epochs", 1,
+              "--out", tmp_path / "x", "--no-export")
+    assert res.exit_code == 2 and "not a ConvolutionalNN model" in res.output
+
+
+def test_bf16_only_where_the_cpu_has_it(cli, blob_folders, tmp_path):
+    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--precision", "bf16", "--epochs", 1,
+              "--threads", 1, "--limit", 8, "--out", tmp_path / "bf16", "--no-export")
+    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        assert res.exit_code == 0, res.output
+    else:
+        assert res.exit_code == 2 and "needs a CPU with native bf16" in res.output
+
+
+def test_temperature_fits_an_overconfident_model():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 4, 4000)
+    logits = rng.normal(0, 1, (4000, 4))
+    logits[np.arange(4000), truth] += 1.0
+    honest = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    over = with_temperature(honest, 1 / 3)  # three times sharper than the truth
+    t = fit_temperature(over, truth)
+    assert t == pytest.approx(3.0, rel=0.1)
+    assert calibration_error(with_temperature(over, t), truth) < 0.3 * calibration_error(over, truth)
+    assert calibration_error(np.eye(4)[truth], truth) == 0.0
+
+
+def test_measure_command_writes_temperature_and_ece(cli, blob_run, blob_folders, tmp_path):
+    model = tmp_path / "m.onnx"
+    model.write_bytes((blob_run / "vgg_small.emotions.onnx").read_bytes())
+    res = cli("measure", "--model", model, "--data", blob_folders)
+    assert res.exit_code == 0, res.output
+    card = Classifier(model).card
+    assert card.temperature == json.loads(res.stdout)["temperature"] and card.temperature > 0
+    assert {"ece", "ece_uncalibrated", "accuracy"} <= set(card.metrics["val"]) and "rest" in card.reference
+    assert json.loads(model.with_suffix(".json").read_text())["temperature"] == card.temperature
