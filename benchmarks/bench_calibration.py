@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emopy import FERModel, resolve
+from emopy import FERModel, load_dataset, resolve
 
 HERE = Path(__file__).parent
 SIX = ["anger", "disgust", "fear", "happiness", "sadness", "surprise"]
@@ -47,34 +47,40 @@ def main() -> None:
     label = np.array([resolve(f.parent.name) for f in files])
     keep = np.isin(label, SIX)
     truth = np.array([SIX.index(x) if x in SIX else -1 for x in label])
-    model = FERModel(SIX, args.model)
-    plain = model.predict_proba(images)
-
-    calibrated = plain.copy()
-    crude = plain.copy()
-    single = np.zeros(len(label), bool)
-    full = FERModel(None, args.model)
-    all_logp = np.log(np.maximum(full.predict_proba(images), 1e-12))
-    cols = [full.emotions.index(e) for e in SIX]
     groups = defaultdict(list)
     for i, (s, q) in enumerate(zip(subj, seq)):
         groups[(s, q)].append(i)
-    for (s, q), idx in groups.items():
-        others = np.flatnonzero((subj == s) & (seq != q))
-        if len(others) == 0:
-            single[idx] = True
-            continue
-        person = model.calibrate(list(images[others]), resting=False, detect=False)
-        calibrated[idx] = person.predict_proba(images[idx])
-        z = all_logp[idx][:, cols] - all_logp[others][:, cols].mean(0)  # the issue's crude check: no reference
-        crude[idx] = np.exp(z - z.max(1, keepdims=True))
-    prior = full.classifier.card.reference.get("all")
-    adjusted = all_logp[:, cols] - (np.asarray(prior)[cols] if prior else 0.0)  # validation mean log-prob stands in for the prior
-    out = {"model": model.classifier.card.name, "n": int(keep.sum()), "single_sequence_uncalibrated": int((single & keep).sum()),
-           "plain": recall_table(truth[keep], plain[keep].argmax(1)),
-           "calibrated": recall_table(truth[keep], calibrated[keep].argmax(1)),
-           "crude_no_reference": recall_table(truth[keep], crude[keep].argmax(1)),
-           "population_mean_adjusted": recall_table(truth[keep], adjusted[keep].argmax(1))}
+    full = FERModel(None, args.model)
+    all_logp = np.log(np.maximum(full.predict_proba(images), 1e-12))
+    cols = [full.emotions.index(e) for e in SIX]
+    out = {"model": full.classifier.card.name, "n": int(keep.sum())}
+    plus = "contempt" in full.emotions  # FER+ labels, else FER2013's
+    fer = load_dataset(args.data / "fer2013/fer2013.csv.gz", ferplus_labels=args.data / "ferplus/fer2013new.csv" if plus else None)
+    for balance in (0.0, 0.25, 0.5, 1.0):
+        model = FERModel(SIX, args.model, balance=balance)
+        for split in ("PublicTest", "PrivateTest"):
+            part = fer.select_split(split)
+            pred = FERModel(None, args.model, balance=balance).predict_proba(part.images).argmax(1)
+            names = [full.emotions[i] for i in pred]
+            out.setdefault(f"balance {balance}", {})[f"fer_{split}"] = round(float(np.mean(
+                [n == part.label_names[t] for n, t in zip(names, part.labels)])), 4)
+        plain = model.predict_proba(images)
+        calibrated, crude = plain.copy(), plain.copy()
+        single = np.zeros(len(label), bool)
+        for (s, q), idx in groups.items():
+            others = np.flatnonzero((subj == s) & (seq != q))
+            if len(others) == 0:
+                single[idx] = True
+                continue
+            person = model.calibrate(list(images[others]), resting=False, detect=False)
+            calibrated[idx] = person.predict_proba(images[idx])
+            z = all_logp[idx][:, cols] - all_logp[others][:, cols].mean(0)  # the issue's crude check: no reference
+            crude[idx] = np.exp(z - z.max(1, keepdims=True))
+        out[f"balance {balance}"].update(ckplus=recall_table(truth[keep], plain[keep].argmax(1)),
+                                         ckplus_calibrated=recall_table(truth[keep], calibrated[keep].argmax(1)))
+        if balance == 0.0:
+            out["crude_no_reference"] = recall_table(truth[keep], crude[keep].argmax(1))
+    out["single_sequence_uncalibrated"] = int((single & keep).sum())
     print(json.dumps(out, indent=1))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")

@@ -41,6 +41,8 @@ def predict_cmd(
     margin: Annotated[Optional[float], typer.Option(help="Crop margin per side as a share of the face box (default: the model's).")] = None,
     batch_size: Annotated[int, typer.Option(help="Images decoded and classified together.")] = 64,
     example: Annotated[bool, typer.Option("--example", help="Add the shipped example photo (public-domain NASA portrait).")] = False,
+    balance: Annotated[float, typer.Option("--balance", help="0..1: correct that share of the training data's class prior "
+                       "(finds rare emotions such as fear and disgust more often; costs some accuracy on FER-like data).")] = 0.0,
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help="Folder (or file) of photos of the same person at rest: "
                         "probabilities become relative to that person's resting face (per-viewer calibration).")] = None,
 ) -> None:
@@ -54,12 +56,12 @@ def predict_cmd(
     from ..predict.files import expand_paths, predict_files
 
     try:
-        fer = FERModel(emotions, model, detector=detector, margin=margin)
+        fer = FERModel(emotions, model, detector=detector, margin=margin, balance=balance)
         if not no_detect:
             fer.detector  # load now so a missing detector is a usage error, not a per-file one
         if baseline is not None:
             fer = _calibrated(fer, baseline, detect=not no_detect)
-    except (EmopyError, FileNotFoundError) as exc:
+    except (EmopyError, FileNotFoundError, ValueError) as exc:
         fail(exc)
     from ..predict.bench import EXAMPLE
 

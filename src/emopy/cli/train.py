@@ -100,6 +100,7 @@ def evaluate_cmd(
     split: Annotated[Optional[str], typer.Option(help="Training, PublicTest or PrivateTest (default); ignored for class folders.")] = None,
     emotions: EmotionsOpt = None,
     tta: Annotated[bool, typer.Option("--tta", help="Average with horizontally flipped faces.")] = False,
+    ten_crop: Annotated[bool, typer.Option("--ten-crop", help="Average over ten crops: centre, four corners, and their mirrors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score a model on a dataset: accuracy, macro F1, confusion matrix (through onnxruntime)."""
@@ -107,7 +108,8 @@ def evaluate_cmd(
     from ..train.evaluate import evaluate
 
     try:
-        result = evaluate(model, data, ferplus_labels=ferplus_labels, split=split, emotions=emotions, tta=tta)
+        result = evaluate(model, data, ferplus_labels=ferplus_labels, split=split, emotions=emotions,
+                          tta="tencrop" if ten_crop else tta)
     except EmopyError as exc:
         fail(exc)
     if as_json:

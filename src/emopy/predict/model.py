@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from ..emotions import resolve_many, subset_indices
-from ..errors import CalibrationError, ImageDecodeError
+from ..errors import CalibrationError, ImageDecodeError, ModelFileError
 from .align import align_face, to_gray
 from .detection import Detection, FaceDetector, get_detector
 from .inputs import load_image
@@ -47,6 +47,10 @@ def _is_batch(images) -> bool:
 class FERModel:
     """Facial expression recognition on any subset of a model's emotions.
 
+    `balance` (0..1) subtracts that share of the log class prior of the training data (logit adjustment):
+    rare emotions (disgust, fear, contempt) are found more often, at some cost in accuracy on data whose
+    class frequencies match the training data's (benchmarks/RESULTS.md has the trade-off).
+
     >>> model = FERModel(["calm", "anger", "happiness"])
     >>> faces = model.predict("photo.jpg")          # list of Face, [] when no face
     >>> faces[0].dominant, faces[0].emotions        # probabilities renormalised over the subset
@@ -54,9 +58,14 @@ class FERModel:
 
     def __init__(self, emotions: Sequence[str] | str | None = None, model: str | Path = "default", *,
                  detector: str | FaceDetector = "auto", margin: float | None = None, rotate: bool = True,
-                 threads: int | None = None):
+                 threads: int | None = None, balance: float = 0.0):
         self.classifier = Classifier(model, threads=threads)
         card = self.classifier.card
+        if not 0.0 <= balance <= 1.0:
+            raise ValueError(f"balance must be between 0 (off) and 1 (full prior correction), got {balance}")
+        if balance and "prior" not in card.reference:
+            raise ModelFileError(f"{card.name}: its card has no class prior for balance=; re-measure it with `emopy measure`")
+        self.balance = balance
         labels = card.labels
         self.emotions: tuple[str, ...] = tuple(resolve_many(emotions)) if emotions is not None else tuple(labels)
         self._index = subset_indices(labels, self.emotions)
@@ -101,10 +110,18 @@ class FERModel:
     def classify(self, crops: np.ndarray) -> np.ndarray:
         """N x len(emotions) probabilities for aligned gray crops, renormalised over the chosen emotions."""
         p = self.classifier.predict_proba(crops)
-        if self.shift is not None and len(p):
-            p = p * np.exp(self.shift - self.shift.max())
+        offset = self._log_offset()
+        if offset is not None and len(p):
+            p = p * np.exp(offset - offset.max())
         p = p[:, self._index]
         return p / np.maximum(p.sum(1, keepdims=True), 1e-12)
+
+    def _log_offset(self) -> np.ndarray | None:
+        """What is added to the log-probabilities: the viewer's calibration shift and the prior correction."""
+        if self.shift is None and not self.balance:
+            return None
+        prior = np.asarray(self.classifier.card.reference["prior"]) if self.balance else 0.0
+        return (self.shift if self.shift is not None else 0.0) - self.balance * prior
 
     def calibrate(self, faces, *, resting: bool = True, detect: bool = True, channels: str = "bgr") -> "FERModel":
         """A copy of this model whose probabilities are relative to one person's own baseline.

@@ -42,8 +42,11 @@ class Classifier:
     def labels(self) -> tuple[str, ...]:
         return self.card.labels
 
-    def preprocess(self, faces) -> np.ndarray:
-        """Grayscale crops (N x H x W, or N x T x H x W for sequence models) -> model input."""
+    def preprocess(self, faces, offset: tuple[int, int] | None = None) -> np.ndarray:
+        """Grayscale crops (N x H x W, or N x T x H x W for sequence models) -> model input.
+
+        The input window is centred, or at `offset` (y, x) inside the `image_size` face (ten-crop TTA).
+        """
         c = self.card
         faces = np.asarray(faces)
         want = 4 if c.frames else 3
@@ -53,21 +56,34 @@ class Classifier:
             flat = faces.reshape(-1, *faces.shape[-2:])
             flat = np.stack([cv2.resize(f, (c.image_size, c.image_size), interpolation=cv2.INTER_AREA) for f in flat])
             faces = flat.reshape(*faces.shape[:-2], c.image_size, c.image_size)
-        o = (c.image_size - c.input_size) // 2
-        x = faces[..., o : o + c.input_size, o : o + c.input_size].astype(np.float32)
+        centre = (c.image_size - c.input_size) // 2
+        oy, ox = offset or (centre, centre)
+        x = faces[..., oy : oy + c.input_size, ox : ox + c.input_size].astype(np.float32)
         return x[:, :, None] if c.frames else x[:, None]
 
-    def predict_proba(self, faces, *, tta: bool = False, calibrated: bool = True, batch_size: int = 256) -> np.ndarray:
-        """N x len(labels) probabilities; `tta` averages with the mirrored faces.
+    def predict_proba(self, faces, *, tta: bool | str = False, calibrated: bool = True, batch_size: int = 256) -> np.ndarray:
+        """N x len(labels) probabilities.
 
-        `calibrated` applies the card's temperature (fitted on validation; argmax unchanged).
+        `tta`: True or "flip" averages with the mirrored faces; "tencrop" over the centre and four corner
+        windows and their mirrors. `calibrated` applies the card's temperature (fitted on validation).
         """
-        x = self.preprocess(faces)
-        out = np.concatenate([self._run(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]) if len(x) else np.zeros((0, len(self.labels)), np.float32)
-        if tta and len(x):
-            flipped = np.ascontiguousarray(x[..., ::-1])
-            out = (out + np.concatenate([self._run(flipped[i : i + batch_size]) for i in range(0, len(x), batch_size)])) / 2
+        if tta not in (False, True, "flip", "tencrop"):
+            raise ValueError(f"tta must be False, 'flip' or 'tencrop', got {tta!r}")
+        m = self.card.image_size - self.card.input_size
+        offsets = [None, (0, 0), (0, m), (m, 0), (m, m)] if tta == "tencrop" else [None]
+        views = []
+        for off in offsets:
+            x = self.preprocess(faces, off)
+            views.append(x)
+            if tta:
+                views.append(np.ascontiguousarray(x[..., ::-1]))
+        out = sum(self._batched(x, batch_size) for x in views) / len(views)
         return with_temperature(out, self.card.temperature) if calibrated else out
+
+    def _batched(self, x: np.ndarray, batch_size: int) -> np.ndarray:
+        if not len(x):
+            return np.zeros((0, len(self.labels)), np.float32)
+        return np.concatenate([self._run(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(None, {"pixels": x})[0]

@@ -81,9 +81,12 @@ def fit_temperature(probs: np.ndarray, truth: np.ndarray) -> float:
 
 
 def reference_logp(probs: np.ndarray, truth: np.ndarray, labels: list[str]) -> dict[str, list[float]]:
-    """Population baselines for per-viewer calibration: mean log-probabilities over all faces and over neutral ones."""
+    """Population baselines: mean log-probabilities over all faces and over neutral ones (per-viewer calibration),
+    and the log class prior of the labels (`FERModel(balance=...)`, add-one smoothed)."""
     logp = np.log(np.maximum(probs, 1e-12))
-    out = {"all": [round(float(v), 4) for v in logp.mean(0)]}
+    counts = np.bincount(truth, minlength=len(labels)) + 1.0
+    out = {"all": [round(float(v), 4) for v in logp.mean(0)],
+           "prior": [round(float(v), 4) for v in np.log(counts / counts.sum())]}
     if "neutral" in labels and (truth == labels.index("neutral")).any():
         out["rest"] = [round(float(v), 4) for v in logp[truth == labels.index("neutral")].mean(0)]
     return out
