@@ -91,7 +91,7 @@ def test_nothing_is_stored_without_store_true(stored_client):
     image_id = upload(stored_client, crop_faces=True, annotate_image=True).json()["image_id"]
     with stored_client.app.state.sessions() as s:
         img = s.get(Image, image_id)
-        assert img.data is None and all(f.crop is None for f in img.faces)
+        assert len(img.faces) == 1 and all(f.crop is None for f in img.faces)
         assert s.scalars(select(Face.crop).where(Face.crop.is_not(None))).all() == []
 
 
@@ -206,7 +206,8 @@ def test_bad_feedback(client):
     for body, status, why in cases:
         r = client.post("/v1/feedback", json=body)
         assert r.status_code == status and why in detail(r), (body, r.text)
-    assert client.delete("/v1/images/nope").status_code == 404
+    closed = client.delete(f"/v1/images/{image_id}")  # no API key configured: deletion is closed, not open
+    assert closed.status_code == 403 and "EMOPY_API_KEY" in detail(closed)
 
 
 def test_image_url_refuses_local_addresses(make_client):
@@ -228,7 +229,9 @@ def test_image_url_refuses_local_addresses(make_client):
 
 
 def test_image_url_checks_redirects_and_size(monkeypatch):
-    """Every redirect target is checked before it is asked; bodies are capped (a mock transport, no traffic)."""
+    """Every hop is resolved once, checked, and asked at the checked address; bodies are capped (a mock transport, no traffic)."""
+    import asyncio
+
     import httpx
 
     from emopy.serve import fetch
@@ -238,21 +241,27 @@ def test_image_url_checks_redirects_and_size(monkeypatch):
     asked = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        asked.append(str(request.url))
+        asked.append((str(request.url), request.headers["host"], request.extensions.get("sni_hostname")))
         if request.url.path == "/hop":
             return httpx.Response(302, headers={"location": "http://127.0.0.1:1/secret"})
         if request.url.path == "/loop":
             return httpx.Response(302, headers={"location": "/loop"})
+        if request.url.path == "/bad-location":
+            return httpx.Response(302, headers={"location": "http://[::1"})
         return httpx.Response(200, content=b"x" * 2000)
 
-    opts = dict(max_bytes=1000, timeout=2, max_redirects=3, transport=httpx.MockTransport(handler))
+    def get(url: str) -> bytes:
+        return asyncio.run(fetch.fetch_image(url, max_bytes=1000, timeout=2, max_redirects=3, transport=httpx.MockTransport(handler)))
+
     with pytest.raises(fetch.FetchError, match="non-public"):
-        fetch.fetch_image("http://public.test/hop", **opts)
-    assert asked == ["http://public.test/hop"]  # the loopback target was never asked
+        get("http://public.test/hop")
+    assert asked == [("http://8.8.8.8/hop", "public.test", "public.test")]  # the checked address; the loopback target never asked
     with pytest.raises(fetch.FetchError, match="redirected more than 3"):
-        fetch.fetch_image("http://public.test/loop", **opts)
+        get("http://public.test/loop")
     with pytest.raises(fetch.FetchError, match="over the limit of 1000"):
-        fetch.fetch_image("http://public.test/big", **opts)
+        get("http://public.test/big")
+    with pytest.raises(fetch.FetchError, match="Invalid URL in location"):  # 400, not 500
+        get("http://public.test/bad-location")
 
 
 def test_migrations_match_the_models(stored_client):
@@ -268,7 +277,7 @@ def test_migrations_match_the_models(stored_client):
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         else:
             assert engine.dialect.name == "postgresql" and engine.driver == "psycopg"
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
 
 
 def test_server_imports_no_torch():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,13 @@ class FERModel:
 
     def __repr__(self) -> str:
         return f"FERModel(emotions={list(self.emotions)}, model={self.classifier.card.name!r}, margin={self.margin})"
+
+    def subset(self, emotions: Sequence[str] | str | None) -> FERModel:
+        """This model over another subset or order of its emotions (None: all): a view sharing classifier and detector."""
+        view = copy.copy(self)
+        view.emotions = tuple(resolve_many(emotions)) if emotions is not None else tuple(self.classifier.labels)
+        view._index = subset_indices(self.classifier.labels, view.emotions)
+        return view
 
     # --- steps, public so batch tools can interleave them -------------------------------------------------
 
