@@ -69,7 +69,7 @@ def image_size(data: bytes) -> tuple[int, int]:
         with Image.open(io.BytesIO(data), formats=FORMATS) as img:
             return img.size
     except Image.DecompressionBombError as exc:  # Pillow's own cap (2 x its MAX_IMAGE_PIXELS), far above ours
-        raise ImageDecodeError(f"image is over the pixel limit ({exc}; possible decompression bomb)") from None
+        raise ImageDecodeError(f"image is over the limit of pixels Pillow will open: {exc}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ImageDecodeError(f"not a readable image (unknown format or corrupt header; accepted: {', '.join(FORMATS)})") from exc
 

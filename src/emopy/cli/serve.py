@@ -26,14 +26,14 @@ def serve_cmd(
         require("fastapi", "server")
     except EmopyError as exc:
         fail(exc)
-    for name, value in (("EMOPY_DB", db), ("EMOPY_MODEL", model)):
+    for name, value in (("EMOPY_DB", db), ("EMOPY_MODEL", model), ("EMOPY_HOST", host)):
         if value is not None:
             os.environ[name] = value  # the workers read their settings from the environment
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..serve.db import make_engine, migrate
-    from ..serve.settings import Settings
+    from ..serve.settings import WILDCARD_ADDRESSES, Settings
 
     try:
         settings = Settings()
@@ -42,5 +42,9 @@ def serve_cmd(
         engine.dispose()
     except (ValidationError, SQLAlchemyError) as exc:
         fail(exc)
-    uvicorn.run("emopy.serve.app:create_app", factory=True, host=host, port=port, workers=workers,
-                ws_max_size=settings.max_upload_bytes + 1024, log_level="info")
+    if not settings.allowed_hosts and settings.host in WILDCARD_ADDRESSES:
+        typer.echo(f"note: bound to every address, but only Host headers {', '.join(settings.trusted_hosts())} are accepted; "
+                   "set EMOPY_ALLOWED_HOSTS to the names clients use", err=True)
+    uvicorn.run("emopy.serve.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                ws_max_size=settings.max_upload_bytes + 1024, limit_concurrency=settings.max_connections,
+                timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=10)
