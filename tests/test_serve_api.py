@@ -6,6 +6,8 @@ import base64
 import io
 import subprocess
 import sys
+import threading
+import time
 import zipfile
 
 import pytest
@@ -295,3 +297,48 @@ def test_serve_refuses_a_bad_database_url(cli, monkeypatch):
     monkeypatch.setenv("EMOPY_DB", "unset-after-the-test")  # `emopy serve --db` writes EMOPY_DB for its workers
     res = cli("serve", "--db", "nosuchdb://x")
     assert res.exit_code == 2 and "nosuchdb" in res.output
+
+
+def test_emotion_orderings_are_views_of_one_classifier(predictor):
+    """Any subset or order of emotions is a view of the model's one classifier: nothing is built per ordering."""
+    import itertools
+
+    import numpy as np
+
+    from _predict_helpers import astronaut
+
+    full = predictor.get(None, None)
+    _, crops = full.locate(astronaut())
+    probs = dict(zip(full.emotions, full.classify(crops)[0]))
+    for order in itertools.islice(itertools.permutations(["happiness", "sadness", "anger", "neutral", "fear"]), 30):
+        view = predictor.get(None, list(order))
+        assert view.classifier is full.classifier and view.detector is full.detector and view.emotions == order
+        total = sum(probs[e] for e in order)
+        assert np.allclose(view.classify(crops)[0], [probs[e] / total for e in order], atol=1e-6)
+    assert predictor.get(full.classifier.card.name, "happy,sad").classifier is full.classifier  # a name and its alias: one file
+    assert predictor.get("fer2013", None).classifier is predictor.get("fer2013", "calm,fear").classifier
+
+
+def test_decodes_are_capped(monkeypatch):
+    """At most EMOPY_MAX_DECODES images decode at once, however many requests arrive."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from emopy.serve import Settings, inference
+
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def slow_decode(data, **_):
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return data
+
+    monkeypatch.setattr(inference, "decode_image", slow_decode)
+    decoder = inference.Decoder(Settings(max_decodes=2))
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(decoder, [b"x"] * 16)) == [b"x"] * 16
+    assert peak == 2
