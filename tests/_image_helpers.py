@@ -52,7 +52,7 @@ def tiff_bomb() -> bytes:
 
 def with_trailer(data: bytes) -> bytes:
     """An image followed by other data, as in phone motion photos (a JPEG, then an MP4)."""
-    return data + b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(4096) + b"\xff\xd8\xff\xd9 not the image"
+    return data + b"\xff\xd8\xff\xd9 stray markers\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(4096)
 
 
 def exif_jpeg(marker: str) -> bytes:
