@@ -342,3 +342,28 @@ def test_decodes_are_capped(monkeypatch):
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(decoder, [b"x"] * 16)) == [b"x"] * 16
     assert peak == 2
+
+
+def test_upgrade_keeps_feedback_and_drops_stored_uploads(make_client, tmp_path):
+    """A database written before migration 0002 (uploads kept byte for byte) upgrades: crops and labels stay, uploads go."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from emopy.serve.db import MIGRATIONS, make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.exec_driver_sql("INSERT INTO images VALUES ('a' , '2026-01-01 00:00:00', 'm', 10, 10, ?)", (b"RAW-UPLOAD-WITH-EXIF",))
+        conn.exec_driver_sql("""INSERT INTO faces VALUES (1, 'a', 0, '[0,0,5,5]', '{"happiness": 1.0}', ?)""", (b"\x89PNG crop",))
+        conn.exec_driver_sql("INSERT INTO feedback VALUES (1, 1, 'happiness', '2026-01-01 00:00:00')")
+    engine.dispose()
+    client = make_client(db=url, api_key="s3cret")
+    with zipfile.ZipFile(io.BytesIO(client.get("/v1/feedback", headers=KEY).content)) as zf:
+        assert zf.read("happiness/1.png") == b"\x89PNG crop"
+    assert "data" not in {c["name"] for c in inspect(client.app.state.engine).get_columns("images")}

@@ -14,10 +14,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("images") as batch:
-        batch.drop_column("data")
+    # A plain ALTER TABLE (SQLite >= 3.35), not a batch copy: dropping and recreating `images` while
+    # foreign keys are on would cascade-delete every face and its feedback.
+    op.drop_column("images", "data")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("images") as batch:
-        batch.add_column(sa.Column("data", sa.LargeBinary, nullable=True))
+    op.add_column("images", sa.Column("data", sa.LargeBinary, nullable=True))
