@@ -55,9 +55,9 @@ def parse_url(url: str, base: httpx.URL | None = None) -> httpx.URL:
 
 async def resolve_public(url: httpx.URL) -> IPAddress:
     """The address to connect to for `url`: its host resolved once, refused if any address it has is not public."""
-    host = url.raw_host.decode("ascii")
+    host, port = url.raw_host.decode("ascii"), url.port or (443 if url.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, url.port or 443, type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError, ValueError) as exc:
         raise FetchError(f"image_url host {host[:100]!r} cannot be resolved ({exc})") from None
     addrs = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]

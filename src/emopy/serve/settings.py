@@ -42,7 +42,7 @@ class Settings(BaseSettings):
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
-    def _split_hosts(cls, value):
+    def _split_hosts(cls, value: object) -> object:
         """EMOPY_ALLOWED_HOSTS is comma-separated: "emopy.example.org,localhost"."""
         return [h.strip() for h in value.split(",") if h.strip()] if isinstance(value, str) else value
 
