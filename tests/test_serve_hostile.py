@@ -235,6 +235,18 @@ def test_slow_body_gets_408(server):
     assert time.monotonic() - t0 < 5
 
 
+def test_oversized_request_head_is_refused(server):
+    """Headers are capped (64 KiB): a client streaming header lines is answered 400 and cut off, not buffered."""
+    sock = raw_request(server.port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n", timeout=5)
+    try:
+        for _ in range(12):  # 192 KB of headers, never finished
+            sock.sendall(b"X-Pad: " + b"a" * 16_000 + b"\r\n")
+    except OSError:
+        pass  # the server may already have answered and closed
+    assert sock.recv(65536).startswith(b"HTTP/1.1 400")
+    sock.close()
+
+
 def test_idle_websocket_is_closed(server):
     for path in ("/v1/ws", "/v1/stories/long/play"):
         t0 = time.monotonic()

@@ -9,6 +9,8 @@ import typer
 
 from ._app import app, fail
 
+MAX_HEAD_BYTES = 65_536  # request line and headers together; larger heads get 400
+
 
 @app.command("serve")
 def serve_cmd(
@@ -45,6 +47,7 @@ def serve_cmd(
     if not settings.allowed_hosts and settings.host in WILDCARD_ADDRESSES:
         typer.echo(f"note: bound to every address, but only Host headers {', '.join(settings.trusted_hosts())} are accepted; "
                    "set EMOPY_ALLOWED_HOSTS to the names clients use", err=True)
+    # h11, not httptools: h11 caps the request head (httptools reads headers without a size limit)
     uvicorn.run("emopy.serve.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
-                ws_max_size=settings.max_upload_bytes + 1024, limit_concurrency=settings.max_connections,
-                timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=10)
+                http="h11", h11_max_incomplete_event_size=MAX_HEAD_BYTES, ws_max_size=settings.max_upload_bytes + 1024,
+                limit_concurrency=settings.max_connections, timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=10)
