@@ -49,7 +49,6 @@ def _stories(folder: Path) -> Path:
 
 def _start(tmp: Path, emopy_cmd, env: dict) -> ServerProcess:
     server = ServerProcess(emopy_cmd, f"sqlite:///{tmp / 'emopy.db'}", tmp / "server.log", env=env)
-    server.db = tmp / "emopy.db"
     try:
         server.wait_ready()
     except Exception:
@@ -277,7 +276,8 @@ def test_connections_are_capped_and_idle_keep_alive_closed(server):
 
 # ---- 8. privacy ----------------------------------------------------------------------------------------------
 def _stored_bytes(server) -> bytes:
-    return b"".join(p.read_bytes() for p in server.db.parent.glob("emopy.db*"))
+    """Everything on disk of the server's SQLite database: the file, its write-ahead log and shared memory."""
+    return b"".join(p.read_bytes() for p in Path(server.log.name).parent.glob("emopy.db*"))
 
 
 def test_upload_metadata_is_never_stored(server):
