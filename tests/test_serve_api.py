@@ -117,6 +117,12 @@ def test_api_key_guards_export_and_deletion(make_client):
     assert client.delete(f"/v1/images/{image_id}", headers=KEY).status_code == 204
 
 
+def test_open_export_is_an_explicit_opt_in(make_client):
+    opened = make_client(open_export=True)  # a private, trusted setup without a key
+    assert opened.get("/v1/feedback").status_code == 200
+    assert opened.delete("/v1/images/" + "0" * 32).status_code == 404
+
+
 def test_retention_drops_old_pixels(stored_client):
     from emopy.serve.db import purge_expired
 
