@@ -1,10 +1,12 @@
 """Load benchmark of `emopy serve` on loopback: requests/s and p50/p99 latency of POST /v1/predict.
 
-  python benchmarks/bench_server.py [--clients 8] [--seconds 10] [--max-requests 5000] [--workers 1] [--store]
+  python benchmarks/bench_server.py [--clients 8] [--seconds 10] [--max-requests 5000] [--workers 1] [--store] [--orderings N]
 
 Starts its own server on 127.0.0.1 (a temporary SQLite file), sends a 640x480 JPEG with one face
 (the shipped example photo) from `--clients` concurrent clients until `--seconds` pass or
 `--max-requests` are answered, stops the server and prints one JSON object. Traffic stays on loopback.
+`--orderings N` sends `emotions` in N different orders, one after another (1: always the same order; 0: no
+`emotions` field), to show that orderings share one classifier.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -27,6 +30,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT / "src" / "emopy" / "assets" / "astronaut.jpg"
+EMOTIONS = ["anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral"]
+
+
+def orderings(n: int) -> list[str | None]:
+    """n distinct orders of the seven emotions, comma-separated ([None]: send no `emotions` field)."""
+    rng, seen = random.Random(0), {",".join(EMOTIONS)}
+    while len(seen) < n:
+        seen.add(",".join(rng.sample(EMOTIONS, len(EMOTIONS))))
+    return sorted(seen)[:n] if n else [None]
 
 
 def frame_jpeg() -> bytes:
@@ -58,10 +70,11 @@ def start_server(port: int, db: str, workers: int) -> subprocess.Popen:
     raise SystemExit("server did not start within 60 s")
 
 
-def load(url: str, image: bytes, clients: int, seconds: float, max_requests: int, store: bool) -> dict:
-    """Run the clients; latencies of successful requests and the error count."""
+def load(url: str, image: bytes, clients: int, seconds: float, max_requests: int, store: bool, orders: list[str | None]) -> dict:
+    """Run the clients, each request with the next of `orders`; latencies of successful requests and the error count."""
     latencies: list[float] = []
     errors = [0]
+    sent = [0]
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
@@ -71,10 +84,12 @@ def load(url: str, image: bytes, clients: int, seconds: float, max_requests: int
                 with lock:
                     if len(latencies) + errors[0] >= max_requests:
                         return
+                    emotions = orders[sent[0] % len(orders)]
+                    sent[0] += 1
+                fields = {"store": str(store).lower(), **({"emotions": emotions} if emotions else {})}
                 t0 = time.perf_counter()
                 try:
-                    ok = c.post("/v1/predict", files={"image": ("f.jpg", image, "image/jpeg")},
-                                data={"store": str(store).lower()}).status_code == 200
+                    ok = c.post("/v1/predict", files={"image": ("f.jpg", image, "image/jpeg")}, data=fields).status_code == 200
                 except httpx.HTTPError:
                     ok = False
                 with lock:
@@ -100,21 +115,23 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--max-requests", type=int, default=5000)
     ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--store", action="store_true", help="Ask the server to store each image and its crops.")
+    ap.add_argument("--store", action="store_true", help="Ask the server to store each image's face crops.")
+    ap.add_argument("--orderings", type=int, default=0, help="Rotate through N orders of the emotions (0: no emotions field).")
     args = ap.parse_args()
     image = frame_jpeg()
+    orders = orderings(args.orderings)
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         proc = start_server(port, f"sqlite:///{tmp}/bench.db", args.workers)
         try:
             url = f"http://127.0.0.1:{port}"
-            load(url, image, 1, 1.0, 20, args.store)  # warm-up
-            res = load(url, image, args.clients, args.seconds, args.max_requests, args.store)
+            load(url, image, 1, 1.0, 20, args.store, orders)  # warm-up
+            res = load(url, image, args.clients, args.seconds, args.max_requests, args.store, orders)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(20)
     print(json.dumps({"endpoint": "POST /v1/predict", "image": "640x480 JPEG, 1 face", "clients": args.clients,
-                      "workers": args.workers, "store": args.store, "cpu_count": os.cpu_count(), **res}, indent=1))
+                      "workers": args.workers, "store": args.store, "orderings": args.orderings, "cpu_count": os.cpu_count(), **res}, indent=1))
 
 
 if __name__ == "__main__":

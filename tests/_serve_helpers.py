@@ -15,7 +15,7 @@ import httpx
 import numpy as np
 import yaml
 
-from _predict_helpers import ASTRONAUT, astronaut, encode
+from _predict_helpers import ASTRONAUT, astronaut, png_claiming
 
 
 def face_jpeg() -> bytes:
@@ -32,9 +32,7 @@ def face_frame_640x480() -> np.ndarray:
 
 def bomb_png(width: int = 30_000, height: int = 30_000) -> bytes:
     """A tiny PNG whose header claims width x height pixels (a decompression bomb as decoders see it)."""
-    data = bytearray(encode(np.zeros((8, 8), np.uint8)))
-    data[16:24] = width.to_bytes(4, "big") + height.to_bytes(4, "big")
-    return bytes(data)
+    return png_claiming(width, height)
 
 
 def free_port() -> int:

@@ -239,7 +239,7 @@ def make_client(tmp_path, predictor):
     clients = []
 
     def make(**kw):
-        settings = Settings(**{"db": f"sqlite:///{tmp_path / 'emopy.db'}", **kw})
+        settings = Settings(**{"db": f"sqlite:///{tmp_path / 'emopy.db'}", "allowed_hosts": ["testserver"], **kw})  # TestClient's Host
         client = TestClient(create_app(settings, predictor=predictor))
         clients.append(client.__enter__())
         return client
@@ -256,8 +256,10 @@ def client(make_client):
 
 @pytest.fixture()
 def stored_client(make_client, db_url):
-    """A client on each database backend in turn (SQLite file, PostgreSQL), for the storage tests."""
-    return make_client(db=db_url)
+    """A client on each database backend in turn (SQLite file, PostgreSQL), for the storage tests; it sends the API key."""
+    client = make_client(db=db_url, api_key="s3cret")
+    client.headers["X-API-Key"] = "s3cret"
+    return client
 
 
 # ---- PostgreSQL ---------------------------------------------------------------------------------

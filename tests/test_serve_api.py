@@ -6,6 +6,8 @@ import base64
 import io
 import subprocess
 import sys
+import threading
+import time
 import zipfile
 
 import pytest
@@ -91,7 +93,7 @@ def test_nothing_is_stored_without_store_true(stored_client):
     image_id = upload(stored_client, crop_faces=True, annotate_image=True).json()["image_id"]
     with stored_client.app.state.sessions() as s:
         img = s.get(Image, image_id)
-        assert img.data is None and all(f.crop is None for f in img.faces)
+        assert len(img.faces) == 1 and all(f.crop is None for f in img.faces)
         assert s.scalars(select(Face.crop).where(Face.crop.is_not(None))).all() == []
 
 
@@ -113,6 +115,12 @@ def test_api_key_guards_export_and_deletion(make_client):
     assert client.get("/v1/feedback", headers=KEY).status_code == 200
     assert client.delete(f"/v1/images/{image_id}").status_code == 401
     assert client.delete(f"/v1/images/{image_id}", headers=KEY).status_code == 204
+
+
+def test_open_export_is_an_explicit_opt_in(make_client):
+    opened = make_client(open_export=True)  # a private, trusted setup without a key
+    assert opened.get("/v1/feedback").status_code == 200
+    assert opened.delete("/v1/images/" + "0" * 32).status_code == 404
 
 
 def test_retention_drops_old_pixels(stored_client):
@@ -206,7 +214,8 @@ def test_bad_feedback(client):
     for body, status, why in cases:
         r = client.post("/v1/feedback", json=body)
         assert r.status_code == status and why in detail(r), (body, r.text)
-    assert client.delete("/v1/images/nope").status_code == 404
+    closed = client.delete(f"/v1/images/{image_id}")  # no API key configured: deletion is closed, not open
+    assert closed.status_code == 403 and "EMOPY_API_KEY" in detail(closed)
 
 
 def test_image_url_refuses_local_addresses(make_client):
@@ -228,7 +237,9 @@ def test_image_url_refuses_local_addresses(make_client):
 
 
 def test_image_url_checks_redirects_and_size(monkeypatch):
-    """Every redirect target is checked before it is asked; bodies are capped (a mock transport, no traffic)."""
+    """Every hop is resolved once, checked, and asked at the checked address; bodies are capped (a mock transport, no traffic)."""
+    import asyncio
+
     import httpx
 
     from emopy.serve import fetch
@@ -238,21 +249,27 @@ def test_image_url_checks_redirects_and_size(monkeypatch):
     asked = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        asked.append(str(request.url))
+        asked.append((str(request.url), request.headers["host"], request.extensions.get("sni_hostname")))
         if request.url.path == "/hop":
             return httpx.Response(302, headers={"location": "http://127.0.0.1:1/secret"})
         if request.url.path == "/loop":
             return httpx.Response(302, headers={"location": "/loop"})
+        if request.url.path == "/bad-location":
+            return httpx.Response(302, headers={"location": "http://[::1"})
         return httpx.Response(200, content=b"x" * 2000)
 
-    opts = dict(max_bytes=1000, timeout=2, max_redirects=3, transport=httpx.MockTransport(handler))
+    def get(url: str) -> bytes:
+        return asyncio.run(fetch.fetch_image(url, max_bytes=1000, timeout=2, max_redirects=3, transport=httpx.MockTransport(handler)))
+
     with pytest.raises(fetch.FetchError, match="non-public"):
-        fetch.fetch_image("http://public.test/hop", **opts)
-    assert asked == ["http://public.test/hop"]  # the loopback target was never asked
+        get("http://public.test/hop")
+    assert asked == [("http://8.8.8.8/hop", "public.test", "public.test")]  # the checked address; the loopback target never asked
     with pytest.raises(fetch.FetchError, match="redirected more than 3"):
-        fetch.fetch_image("http://public.test/loop", **opts)
+        get("http://public.test/loop")
     with pytest.raises(fetch.FetchError, match="over the limit of 1000"):
-        fetch.fetch_image("http://public.test/big", **opts)
+        get("http://public.test/big")
+    with pytest.raises(fetch.FetchError, match="Invalid URL in location"):  # 400, not 500
+        get("http://public.test/bad-location")
 
 
 def test_migrations_match_the_models(stored_client):
@@ -268,7 +285,7 @@ def test_migrations_match_the_models(stored_client):
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         else:
             assert engine.dialect.name == "postgresql" and engine.driver == "psycopg"
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
 
 
 def test_server_imports_no_torch():
@@ -286,3 +303,73 @@ def test_serve_refuses_a_bad_database_url(cli, monkeypatch):
     monkeypatch.setenv("EMOPY_DB", "unset-after-the-test")  # `emopy serve --db` writes EMOPY_DB for its workers
     res = cli("serve", "--db", "nosuchdb://x")
     assert res.exit_code == 2 and "nosuchdb" in res.output
+
+
+def test_emotion_orderings_are_views_of_one_classifier(predictor):
+    """Any subset or order of emotions is a view of the model's one classifier: nothing is built per ordering."""
+    import itertools
+
+    import numpy as np
+
+    from _predict_helpers import astronaut
+
+    full = predictor.get(None, None)
+    _, crops = full.locate(astronaut())
+    probs = dict(zip(full.emotions, full.classify(crops)[0]))
+    for order in itertools.islice(itertools.permutations(["happiness", "sadness", "anger", "neutral", "fear"]), 30):
+        view = predictor.get(None, list(order))
+        assert view.classifier is full.classifier and view.detector is full.detector and view.emotions == order
+        total = sum(probs[e] for e in order)
+        assert np.allclose(view.classify(crops)[0], [probs[e] / total for e in order], atol=1e-6)
+    assert predictor.get(full.classifier.card.name, "happy,sad").classifier is full.classifier  # a name and its alias: one file
+    assert predictor.get("fer2013", None).classifier is predictor.get("fer2013", "calm,fear").classifier
+
+
+def test_decodes_are_capped(monkeypatch):
+    """At most EMOPY_MAX_DECODES images decode at once, however many requests arrive."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from emopy.serve import Settings, inference
+
+    running, peak, lock = 0, 0, threading.Lock()
+
+    def slow_decode(data, **_):
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return data
+
+    monkeypatch.setattr(inference, "decode_image", slow_decode)
+    decoder = inference.Decoder(Settings(max_decodes=2))
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(decoder, [b"x"] * 16)) == [b"x"] * 16
+    assert peak == 2
+
+
+def test_upgrade_keeps_feedback_and_drops_stored_uploads(make_client, tmp_path):
+    """A database written before migration 0002 (uploads kept byte for byte) upgrades: crops and labels stay, uploads go."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from emopy.serve.db import MIGRATIONS, make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.exec_driver_sql("INSERT INTO images VALUES ('a' , '2026-01-01 00:00:00', 'm', 10, 10, ?)", (b"RAW-UPLOAD-WITH-EXIF",))
+        conn.exec_driver_sql("""INSERT INTO faces VALUES (1, 'a', 0, '[0,0,5,5]', '{"happiness": 1.0}', ?)""", (b"\x89PNG crop",))
+        conn.exec_driver_sql("INSERT INTO feedback VALUES (1, 1, 'happiness', '2026-01-01 00:00:00')")
+    engine.dispose()
+    client = make_client(db=url, api_key="s3cret")
+    with zipfile.ZipFile(io.BytesIO(client.get("/v1/feedback", headers=KEY).content)) as zf:
+        assert zf.read("happiness/1.png") == b"\x89PNG crop"
+    assert "data" not in {c["name"] for c in inspect(client.app.state.engine).get_columns("images")}

@@ -75,7 +75,8 @@ def browser_on_server(tmp_path: Path, emopy_cmd: list[str], env: dict | None = N
             "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,1100",
             "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}",
             "--autoplay-policy=no-user-gesture-required"]
-    server = ServerProcess(emopy_cmd, f"sqlite:///{tmp_path / 'emopy.db'}", tmp_path / "server.log", env=env)
+    server = ServerProcess(emopy_cmd, f"sqlite:///{tmp_path / 'emopy.db'}", tmp_path / "server.log",
+                           env={"EMOPY_API_KEY": "s3cret", **(env or {})})  # export is closed without a key
     port = free_port()
     driver_log = (tmp_path / "chromedriver.log").open("wb")
     chromedriver = subprocess.Popen([DRIVER, f"--port={port}"], stdout=driver_log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -113,7 +114,7 @@ def test_webcam_predictions_appear_and_feedback_is_stored(tmp_path, emopy_cmd):
         save_screenshot(shot, "webapp-webcam.png", tmp_path)
         browser.js("const s = document.querySelector('#faces .face select'); s.value = 'happiness'; s.dispatchEvent(new Event('change'));")
         sent = browser.wait_for("return document.querySelector('#faces .face .sent').textContent", timeout=30)
-        export = httpx.get(server.url + "/v1/feedback", timeout=30)
+        export = httpx.get(server.url + "/v1/feedback", headers={"X-API-Key": "s3cret"}, timeout=30)
     assert shot.startswith(b"\x89PNG")
     assert dominant.split()[0] in ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral", "contempt")
     assert "thanks" in sent, sent

@@ -41,10 +41,10 @@ def test_acknowledged_feedback_survives_kill_and_restart(tmp_path, emopy_cmd, db
         server.kill()  # SIGKILL: no shutdown handler, no checkpoint
     assert len(acked) == 8
 
-    again = ServerProcess(emopy_cmd, db, tmp_path / "server.log")
+    again = ServerProcess(emopy_cmd, db, tmp_path / "server.log", env={"EMOPY_API_KEY": "s3cret"})
     try:
         again.wait_ready()
-        export = httpx.get(again.url + "/v1/feedback", timeout=30)
+        export = httpx.get(again.url + "/v1/feedback", headers={"X-API-Key": "s3cret"}, timeout=30)
     finally:
         again.stop()
     assert export.status_code == 200

@@ -8,6 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 from importlib.metadata import version
 
+from . import pixels  # noqa: F401  (first: sets OpenCV's pixel cap before anything imports cv2)
 from .emotions import EMOTIONS, resolve
 from .errors import CalibrationError, ConfigError, DataError, EmopyError, ImageDecodeError, MissingExtraError, ModelFileError, UnknownEmotionError
 

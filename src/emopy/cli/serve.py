@@ -9,6 +9,8 @@ import typer
 
 from ._app import app, fail
 
+MAX_HEAD_BYTES = 65_536  # request line and headers together; larger heads get 400
+
 
 @app.command("serve")
 def serve_cmd(
@@ -26,14 +28,14 @@ def serve_cmd(
         require("fastapi", "server")
     except EmopyError as exc:
         fail(exc)
-    for name, value in (("EMOPY_DB", db), ("EMOPY_MODEL", model)):
+    for name, value in (("EMOPY_DB", db), ("EMOPY_MODEL", model), ("EMOPY_HOST", host)):
         if value is not None:
             os.environ[name] = value  # the workers read their settings from the environment
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..serve.db import make_engine, migrate
-    from ..serve.settings import Settings
+    from ..serve.settings import WILDCARD_ADDRESSES, Settings
 
     try:
         settings = Settings()
@@ -42,5 +44,10 @@ def serve_cmd(
         engine.dispose()
     except (ValidationError, SQLAlchemyError) as exc:
         fail(exc)
-    uvicorn.run("emopy.serve.app:create_app", factory=True, host=host, port=port, workers=workers,
-                ws_max_size=settings.max_upload_bytes + 1024, log_level="info")
+    if not settings.allowed_hosts and settings.host in WILDCARD_ADDRESSES:
+        typer.echo(f"note: bound to every address, but only Host headers {', '.join(settings.trusted_hosts())} are accepted; "
+                   "set EMOPY_ALLOWED_HOSTS to the names clients use", err=True)
+    # h11, not httptools: h11 caps the request head (httptools reads headers without a size limit)
+    uvicorn.run("emopy.serve.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                http="h11", h11_max_incomplete_event_size=MAX_HEAD_BYTES, ws_max_size=settings.max_upload_bytes + 1024,
+                limit_concurrency=settings.max_connections, timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=10)

@@ -87,6 +87,13 @@ class FERModel:
         calibrated = f", calibrated on {self.calibrated_on} faces" if self.shift is not None else ""
         return f"FERModel(emotions={list(self.emotions)}, model={self.classifier.card.name!r}, margin={self.margin}{calibrated})"
 
+    def subset(self, emotions: Sequence[str] | str | None) -> FERModel:
+        """This model over another subset or order of its emotions (None: all): a view sharing classifier and detector."""
+        view = copy.copy(self)
+        view.emotions = tuple(resolve_many(emotions)) if emotions is not None else tuple(self.classifier.labels)
+        view._index = subset_indices(self.classifier.labels, view.emotions)
+        return view
+
     # --- steps, public so batch tools can interleave them -------------------------------------------------
 
     def locate(self, image: np.ndarray, *, detect: bool = True) -> tuple[list[Detection], np.ndarray]:

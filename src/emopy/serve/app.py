@@ -8,28 +8,38 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
 from ..errors import EmopyError, ImageDecodeError, ModelFileError, UnknownEmotionError
 from .db import make_engine, migrate, purge_expired
 from .fetch import FetchError
-from .inference import PayloadTooLarge
-from .limits import BodyLimit
+from .inference import Decoder
+from .limits import BodyLimit, BodyTooSlow, PayloadTooLarge
 from .predictor import Predictor
 from .routers import feedback, health, images, predict, stories, ws
 from .settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
-STATUS = {PayloadTooLarge: 413, UnknownEmotionError: 422, ModelFileError: 422, ImageDecodeError: 400, FetchError: 400}
+MAX_ECHO = 200  # a refused input longer than this (as text) is not repeated in the 422 answer
+STATUS = {PayloadTooLarge: 413, BodyTooSlow: 408, UnknownEmotionError: 422, ModelFileError: 422, ImageDecodeError: 400, FetchError: 400}
 
 
 async def _emopy_error(_request: Request, exc: Exception) -> JSONResponse:
     """An EmopyError as a JSON 4xx naming the problem."""
     code = next((c for t, c in STATUS.items() if isinstance(exc, t)), 400)
     return JSONResponse({"detail": str(exc)}, status_code=code)
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 naming each field's problem, without echoing long inputs (5 MB in must not mean 5 MB out)."""
+    errors = [{k: v for k, v in e.items() if k != "input" or len(repr(v)) <= MAX_ECHO} for e in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
 async def _purge_forever(app: FastAPI, settings: Settings) -> None:
@@ -60,8 +70,11 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     app = FastAPI(title="EmoPy", version=__version__, lifespan=lifespan,
                   description="Facial expression recognition: faces and emotion probabilities, feedback that becomes training data.")
     app.dependency_overrides[get_settings] = lambda: settings
-    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes * 4 // 3 + 65536)
+    app.state.decoder = Decoder(settings)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes * 4 // 3 + 65536, timeout_s=settings.body_timeout_s)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts())  # outermost: DNS rebinding stops here
     app.add_exception_handler(EmopyError, _emopy_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     for router in (predict.router, ws.router, feedback.router, images.router, stories.router, health.router):
         app.include_router(router)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="web")

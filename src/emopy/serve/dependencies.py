@@ -1,4 +1,4 @@
-"""Dependencies shared by the routers: the predictor and the API-key guard."""
+"""Dependencies shared by the routers: the predictor, the decoder and the API-key guard."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from fastapi import Depends, HTTPException, Security
 from fastapi.security import APIKeyHeader
 from starlette.requests import HTTPConnection
 
+from .inference import Decoder
 from .predictor import Predictor
 from .settings import Settings, get_settings
 
-API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="Needed for export and deletion when EMOPY_API_KEY is set.")
+API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="Needed for export and deletion (EMOPY_API_KEY).")
+CLOSED = ("export and deletion are closed on this server: set EMOPY_API_KEY on the server and send it in the X-API-Key "
+          "header (or set EMOPY_OPEN_EXPORT=true on a private, trusted setup)")
 
 
 def get_predictor(conn: HTTPConnection) -> Predictor:
@@ -20,11 +23,18 @@ def get_predictor(conn: HTTPConnection) -> Predictor:
     return conn.app.state.predictor
 
 
+def get_decoder(conn: HTTPConnection) -> Decoder:
+    """The app's decoder: its limits and its cap on concurrent decodes."""
+    return conn.app.state.decoder
+
+
 def require_api_key(settings: Annotated[Settings, Depends(get_settings)],
                     key: Annotated[str | None, Security(API_KEY_HEADER)] = None) -> None:
-    """Refuse the request unless it carries the configured API key (no key configured: allow)."""
+    """Refuse the request unless it carries the configured API key; closed when none is configured (unless opened)."""
     if settings.api_key is None:
-        return
+        if settings.open_export:
+            return
+        raise HTTPException(403, CLOSED)
     if not key:
         raise HTTPException(401, "this endpoint needs the X-API-Key header (EMOPY_API_KEY is set on the server)")
     if not secrets.compare_digest(key.encode(), settings.api_key.get_secret_value().encode()):

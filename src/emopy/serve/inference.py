@@ -1,24 +1,22 @@
-"""From request bytes to a recorded prediction: decode, predict through `Predictor`, store as asked."""
+"""From request bytes to a recorded prediction: decode within the limits, predict through `Predictor`, store as asked."""
 
 from __future__ import annotations
 
 import base64
+import threading
 import uuid
 
 import cv2
 import numpy as np
 from sqlalchemy.orm import Session
 
-from ..errors import EmopyError
 from ..imageio import decode_image
 from ..predict.annotate import annotate
 from . import models
+from .limits import PayloadTooLarge
 from .predictor import Prediction, Predictor
 from .schemas import FaceOut, PredictOptions, PredictOut
-
-
-class PayloadTooLarge(EmopyError, ValueError):
-    """A request body or image over the configured size limit."""
+from .settings import Settings
 
 
 def b64(image: np.ndarray, ext: str) -> str:
@@ -29,22 +27,29 @@ def b64(image: np.ndarray, ext: str) -> str:
 
 
 def png(image: np.ndarray) -> bytes:
-    """PNG bytes of an image."""
+    """PNG bytes of an image (pixels only: no metadata of the upload survives)."""
     return cv2.imencode(".png", image)[1].tobytes()
 
 
-def decode(data: bytes, *, max_bytes: int, max_pixels: int) -> np.ndarray:
-    """A BGR image from upload bytes, refusing oversized, empty, truncated and non-image data."""
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(f"image is {len(data)} bytes, over the limit of {max_bytes} (EMOPY_MAX_UPLOAD_BYTES)")
-    return decode_image(data, max_pixels=max_pixels)
+class Decoder:
+    """Upload bytes to a BGR image within the server's limits: bytes, header pixels, and decodes running at once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.max_bytes, self.max_pixels = settings.max_upload_bytes, settings.max_pixels
+        self._slots = threading.BoundedSemaphore(settings.max_decodes)
+
+    def __call__(self, data: bytes) -> np.ndarray:
+        """The decoded image; refuses oversized, empty, truncated, over-pixel and non-image data (ImageDecodeError)."""
+        if len(data) > self.max_bytes:
+            raise PayloadTooLarge(f"image is {len(data)} bytes, over the limit of {self.max_bytes} (EMOPY_MAX_UPLOAD_BYTES)")
+        with self._slots:
+            return decode_image(data, max_pixels=self.max_pixels)
 
 
-def predict_and_record(data: bytes, image: np.ndarray, opts: PredictOptions, predictor: Predictor, session: Session) -> PredictOut:
-    """Predict one decoded image, record it (pixels only when opts.store) and build the answer."""
+def predict_and_record(image: np.ndarray, opts: PredictOptions, predictor: Predictor, session: Session) -> PredictOut:
+    """Predict one decoded image, record it (face crops only when opts.store; never the upload) and build the answer."""
     pred: Prediction = predictor.predict(image, model=opts.model, emotions=opts.emotions)
-    row = models.Image(id=uuid.uuid4().hex, model=pred.model, width=image.shape[1], height=image.shape[0],
-                       data=data if opts.store else None)
+    row = models.Image(id=uuid.uuid4().hex, model=pred.model, width=image.shape[1], height=image.shape[0])
     row.faces = [models.Face(index=i, box=list(f.box), emotions=f.emotions, crop=png(c) if opts.store else None)
                  for i, (f, c) in enumerate(zip(pred.faces, pred.crops))]
     session.add(row)

@@ -1,4 +1,4 @@
-"""Database tables: images (pixels only when stored), their faces, and feedback on faces."""
+"""Database tables: images (sizes only, never the upload), their faces (crops only when stored), and feedback on faces."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class Base(DeclarativeBase):
 
 
 class Image(Base):
-    """One predicted image; `data` holds the uploaded bytes only when the request said store=true."""
+    """One predicted image: its size and model; the uploaded bytes are never kept (feedback needs only the face crops)."""
 
     __tablename__ = "images"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -26,7 +26,6 @@ class Image(Base):
     model: Mapped[str] = mapped_column(String(200))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     faces: Mapped[list[Face]] = relationship(back_populates="image", cascade="all, delete-orphan", order_by="Face.index")
 
 

@@ -1,17 +1,16 @@
-"""The server's one way to predict: `FERModel` instances per (model, emotions), sharing one detector."""
+"""The server's one way to predict: one `FERModel` per shipped model file, emotion subsets as views of it."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from ..emotions import resolve_many
 from ..errors import ModelFileError
 from ..predict import Face, FERModel, get_detector
-from ..pretrained import aliases, list_pretrained
+from ..pretrained import aliases, list_pretrained, resolve_model
 
 
 @dataclass
@@ -24,29 +23,27 @@ class Prediction:
 
 
 class Predictor:
-    """Thread-safe front of FERModel: request-chosen shipped models and emotion subsets, cached."""
+    """Thread-safe front of FERModel: request-chosen shipped models, loaded once each; any emotion subset is a cheap view."""
 
-    def __init__(self, model: str = "default", detector: str = "auto", threads: int | None = None, cache: int = 16):
+    def __init__(self, model: str = "default", detector: str = "auto", threads: int | None = None):
         self.default = model
         self.threads = threads
         self.detector = get_detector(detector)
-        self._cache: dict[tuple[str, tuple[str, ...] | None], FERModel] = {}
-        self._size = cache
+        self._models: dict[Path, FERModel] = {}  # at most one per model file: no request can make it grow further
         self._lock = threading.Lock()  # OpenCV's detector nets are not safe to run from two threads
+        self._loading = threading.Lock()  # a model file loads once, without holding up detection meanwhile
         self.get(model, None)
 
-    def get(self, model: str | None, emotions: Sequence[str] | str | None) -> FERModel:
-        """The FERModel for a shipped model name (None: the server's) and an emotion subset (None: all)."""
+    def get(self, model: str | None, emotions=None) -> FERModel:
+        """The FERModel for a shipped model name (None: the server's) over an emotion subset (None: all)."""
         name = model or self.default
         if name != self.default and name not in list_pretrained() and name not in aliases():
             raise ModelFileError(f"unknown model {name!r}; this server offers: {', '.join(self.models())}")
-        key = (name, tuple(resolve_many(emotions)) if emotions else None)
-        with self._lock:
-            if key not in self._cache:
-                if len(self._cache) >= self._size:
-                    self._cache.pop(next(k for k in self._cache if k != (self.default, None)))
-                self._cache[key] = FERModel(key[1], name, detector=self.detector, threads=self.threads)
-            return self._cache[key]
+        path = resolve_model(name)
+        with self._loading:
+            if path not in self._models:
+                self._models[path] = FERModel(None, path, detector=self.detector, threads=self.threads)
+        return self._models[path].subset(emotions)
 
     def models(self) -> list[str]:
         """Model names a request may choose."""

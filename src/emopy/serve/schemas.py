@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
+
+Name = Annotated[str, Field(max_length=100)]  # emotion and model names: short, so no error message can echo much
 
 
 class PredictOptions(BaseModel):
     """Options of /v1/predict, as JSON fields or multipart form fields."""
 
-    emotions: list[str] | str | None = Field(None, description="Subset of emotions (list or comma-separated); aliases allowed.")
-    model: str | None = Field(None, description="Shipped model name or alias; the server's model when omitted.")
+    emotions: Annotated[list[Name], Field(max_length=32)] | Annotated[str, Field(max_length=400)] | None = Field(
+        None, description="Subset of emotions (list or comma-separated); aliases allowed.")
+    model: Name | None = Field(None, description="Shipped model name or alias; the server's model when omitted.")
     annotate_image: bool = Field(False, description="Return the image with boxes and labels (JPEG, base64).")
     crop_faces: bool = Field(False, description="Return each aligned face crop the model saw (PNG, base64).")
-    store: bool = Field(False, description="Keep the image and face crops for feedback export; nothing is kept otherwise.")
+    store: bool = Field(False, description="Keep the face crops (PNG, pixels only) for feedback export; nothing is kept otherwise.")
 
 
 class PredictJSON(PredictOptions):
     """A JSON /v1/predict body: the image as base64 (a data: URL is fine) or, where enabled, a URL."""
 
     image_base64: str | None = None
-    image_url: str | None = None
+    image_url: str | None = Field(None, max_length=2000)
 
 
 class FaceOut(BaseModel):
@@ -49,9 +54,9 @@ class PredictOut(BaseModel):
 class FeedbackIn(BaseModel):
     """The true emotion of face `face_index` of a predicted image."""
 
-    image_id: str
+    image_id: str = Field(max_length=64)
     face_index: int = Field(ge=0)
-    emotion: str
+    emotion: Name
 
 
 class FeedbackOut(FeedbackIn):

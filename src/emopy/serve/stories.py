@@ -42,13 +42,30 @@ class StoryLibrary:
         """The validated story (StoryError names the field of a broken file)."""
         return load_story(self.path(name))
 
+    def relative(self, media: str) -> str | None:
+        """A media path as the API shows it: relative to the story folder, or None for a file outside it."""
+        path = Path(media).resolve()
+        return path.relative_to(self.folder).as_posix() if path.is_relative_to(self.folder) else None
+
+    def media_files(self, name: str) -> dict[str, Path]:
+        """The media files story `name` plays, by their path relative to the folder (files outside it are never served)."""
+        segments = self.load(name).segments.values()
+        return {rel: Path(s.media).resolve() for s in segments if s.media and (rel := self.relative(s.media)) is not None}
+
     def media(self, name: str, file: str) -> Path:
-        """A media file a story of this folder plays; refuses anything outside the folder."""
-        self.path(name)
-        target = (self.folder / file).resolve()
-        if not target.is_relative_to(self.folder) or not target.is_file():
-            raise UnknownStory(f"story {name!r} has no media file {file!r}")
-        return target
+        """A media file that story `name` names in one of its segments; nothing else in the folder is served."""
+        path = self.media_files(name).get(file)
+        if path is None or not path.is_file():
+            raise UnknownStory(f"story {name!r} has no media file {file[:100]!r}")
+        return path
+
+    def public(self, name: str) -> dict:
+        """Story `name` as JSON, media paths relative to the story folder (no server paths)."""
+        story = self.load(name).model_dump(exclude_none=True)
+        for seg in story["segments"].values():
+            if "media" in seg:
+                seg["media"] = self.relative(seg["media"]) or Path(seg["media"]).name
+        return story
 
     def summary(self, name: str) -> dict:
         """Name, title, first segment and measured emotions; a broken file reports its error instead."""
@@ -81,9 +98,8 @@ class LiveStory:
                "kind": "card" if seg.card is not None else "media", "content": seg.card or Path(seg.media or "").name,
                "decision": seg.decision.model_dump(include={"emotions", "window", "threshold"}) if seg.decision else None}
         if seg.media:
-            media = Path(seg.media).resolve()
-            inside = media.is_relative_to(self.library.folder)
-            msg["media_url"] = f"v1/stories/{self.name}/media/{media.relative_to(self.library.folder).as_posix()}" if inside else None
+            rel = self.library.relative(seg.media)
+            msg["media_url"] = f"v1/stories/{self.name}/media/{rel}" if rel is not None else None
         return msg
 
     def _after(self, steps: list[Step]) -> list[dict]:

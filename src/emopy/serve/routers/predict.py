@@ -14,9 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ..db import get_session
-from ..dependencies import get_predictor
+from ..dependencies import get_decoder, get_predictor
 from ..fetch import fetch_image
-from ..inference import decode, predict_and_record
+from ..inference import Decoder, predict_and_record
 from ..predictor import Predictor
 from ..schemas import PredictJSON, PredictOptions, PredictOut
 from ..settings import Settings, get_settings
@@ -59,8 +59,8 @@ async def _read(request: Request, settings: Settings) -> tuple[bytes, PredictOpt
         if body.image_url is not None:
             if not settings.allow_image_url:
                 raise HTTPException(403, "image_url input is disabled on this server (EMOPY_ALLOW_IMAGE_URL=true enables it)")
-            data = await run_in_threadpool(fetch_image, body.image_url, max_bytes=settings.max_upload_bytes,
-                                           timeout=settings.url_timeout_s, max_redirects=settings.url_max_redirects)
+            data = await fetch_image(body.image_url, max_bytes=settings.max_upload_bytes,
+                                     timeout=settings.url_timeout_s, max_redirects=settings.url_max_redirects)
             return data, body
         text = body.image_base64.split(",", 1)[1] if body.image_base64.startswith("data:") else body.image_base64
         try:
@@ -72,13 +72,12 @@ async def _read(request: Request, settings: Settings) -> tuple[bytes, PredictOpt
 
 @router.post("/predict", response_model=PredictOut, openapi_extra=BODIES)
 async def predict(request: Request, settings: Annotated[Settings, Depends(get_settings)],
-                  predictor: Annotated[Predictor, Depends(get_predictor)],
+                  predictor: Annotated[Predictor, Depends(get_predictor)], decoder: Annotated[Decoder, Depends(get_decoder)],
                   session: Annotated[Session, Depends(get_session)]) -> PredictOut:
     """Faces in the image with their boxes and emotion probabilities, and an image_id for feedback."""
     data, opts = await _read(request, settings)
 
     def work() -> PredictOut:
-        image = decode(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels)
-        return predict_and_record(data, image, opts, predictor, session)
+        return predict_and_record(decoder(data), opts, predictor, session)
 
     return await run_in_threadpool(work)

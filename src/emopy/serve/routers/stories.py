@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError
 from ...stream.story import StoryError
-from ..dependencies import get_predictor
-from ..inference import decode
+from ..dependencies import get_decoder, get_predictor
+from ..frames import frames
+from ..inference import Decoder
 from ..predictor import Predictor
 from ..settings import Settings, get_settings
 from ..stories import LiveStory, StoryLibrary, UnknownStory
@@ -41,7 +42,7 @@ def list_stories(library: Library) -> list[dict]:
 def get_story(name: str, library: Library) -> dict:
     """One story, validated, as JSON."""
     try:
-        return library.load(name).model_dump(exclude_none=True)
+        return library.public(name)
     except UnknownStory as exc:
         raise HTTPException(404, str(exc)) from None
     except StoryError as exc:
@@ -50,16 +51,17 @@ def get_story(name: str, library: Library) -> dict:
 
 @router.get("/{name}/media/{file:path}")
 def get_media(name: str, file: str, library: Library) -> FileResponse:
-    """A media file of a story (only files inside the story folder)."""
+    """A media file the story's segments name (nothing else in the story folder)."""
     try:
         return FileResponse(library.media(name, file))
-    except UnknownStory as exc:
+    except (UnknownStory, StoryError) as exc:
         raise HTTPException(404, str(exc)) from None
 
 
 @router.websocket("/{name}/play")
 async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[Settings, Depends(get_settings)],
-               predictor: Annotated[Predictor, Depends(get_predictor)], model: str | None = None) -> None:
+               predictor: Annotated[Predictor, Depends(get_predictor)], decoder: Annotated[Decoder, Depends(get_decoder)],
+               model: str | None = None) -> None:
     """Play a story from the viewer's webcam: binary JPEG/PNG frames in; segment, frame, step and end messages out."""
     await ws.accept()
     try:
@@ -70,17 +72,20 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
         return
     lock, closed = asyncio.Lock(), False
 
-    async def send(msgs: list[dict]) -> None:
-        """Send in order (the timer and the frame loop both send); close once the story has ended."""
+    async def send(msgs: list[dict], close: tuple[int, str] | None = None) -> None:
+        """Send in order (the timer and the frame loop both send); close once the story has ended (or as `close` says)."""
         nonlocal closed
         async with lock:
             if closed:
                 return
             for msg in msgs:
                 await ws.send_json(msg)
-            if live.done:
+            if live.done or close:
                 closed = True
-                await ws.close()
+                await ws.close(*(close or ()))
+
+    async def close_idle(code: int, reason: str) -> None:
+        await send([], (code, reason))
 
     async def timer() -> None:
         while not live.done:
@@ -89,23 +94,22 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
 
     def work(data: bytes) -> tuple[list[dict], float]:
         t0 = time.perf_counter()
-        image = decode(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels)
+        image = decoder(data)
         faces = [{"index": i, **f.to_dict()} for i, f in enumerate(predictor.predict(image, model=model).faces)]
         return faces, round((time.perf_counter() - t0) * 1000, 1)
 
     await send([live.segment()])
     clock = asyncio.create_task(timer())
     try:
-        while not live.done:
-            msg = await ws.receive()
-            if msg["type"] == "websocket.disconnect":
+        async for data in frames(ws, settings.ws_idle_s, close_idle):
+            if live.done:
                 break
-            if msg.get("bytes") is None:
+            if data is None:
                 await send([{"type": "error", "error": "send each webcam frame as a binary message holding a JPEG or PNG image"}])
                 continue
             t = live.now()  # the frame's story time is when it arrived, not when its prediction finished
             try:
-                faces, ms = await run_in_threadpool(work, msg["bytes"])
+                faces, ms = await run_in_threadpool(work, data)
             except EmopyError as exc:
                 await send([{"type": "error", "error": str(exc)}])
                 continue

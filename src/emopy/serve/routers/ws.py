@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError
-from ..dependencies import get_predictor
-from ..inference import decode
+from ..dependencies import get_decoder, get_predictor
+from ..frames import frames
+from ..inference import Decoder
 from ..predictor import Predictor
 from ..settings import Settings, get_settings
 
@@ -19,24 +20,20 @@ router = APIRouter(prefix="/v1", tags=["predict"])
 
 @router.websocket("/ws")
 async def live(ws: WebSocket, settings: Annotated[Settings, Depends(get_settings)],
-               predictor: Annotated[Predictor, Depends(get_predictor)],
+               predictor: Annotated[Predictor, Depends(get_predictor)], decoder: Annotated[Decoder, Depends(get_decoder)],
                emotions: str | None = None, model: str | None = None) -> None:
     """Answer each binary frame with {"faces", "width", "height", "ms"} or {"error"}; a bad frame does not end the stream."""
     await ws.accept()
 
     def work(data: bytes) -> dict:
         t0 = time.perf_counter()
-        image = decode(data, max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels)
+        image = decoder(data)
         pred = predictor.predict(image, model=model, emotions=emotions)
         return {"faces": [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)], "width": image.shape[1],
                 "height": image.shape[0], "model": pred.model, "ms": round((time.perf_counter() - t0) * 1000, 1)}
 
     try:
-        while True:
-            msg = await ws.receive()
-            if msg["type"] == "websocket.disconnect":
-                return
-            data = msg.get("bytes")
+        async for data in frames(ws, settings.ws_idle_s):
             if data is None:
                 await ws.send_json({"error": "send each frame as a binary message holding a JPEG or PNG image"})
                 continue
