@@ -28,7 +28,7 @@ def rest_distribution(model: FERModel) -> np.ndarray:
 def test_shipped_cards_carry_temperature_and_reference(model):
     card = model.classifier.card
     assert 0.3 < card.temperature < 3
-    assert set(card.reference) == {"all", "rest"} and len(card.reference["rest"]) == len(card.labels)
+    assert set(card.reference) == {"all", "rest", "prior"} and len(card.reference["rest"]) == len(card.labels)
     rest = rest_distribution(model)
     assert card.labels[int(np.argmax(rest))] == "neutral"  # what a resting face looks like to the model
     assert card.metrics["test"]["ece"] < card.metrics["test"]["ece_uncalibrated"]
@@ -126,3 +126,16 @@ def test_story_calibration_segment(resting_video):
     with pytest.raises(StoryError, match="segments.rest: a calibrate segment measures the viewer at rest"):
         parse_story({"start": "rest", "segments": {"rest": {"card": "x", "duration": 2, "calibrate": True, "decision": {
             "emotions": ["calm"], "window": 1, "branches": {"calm": "rest"}, "default": "rest"}}}})
+
+
+def test_balance_finds_rare_emotions_more_often(model):
+    prior = np.asarray(model.classifier.card.reference["prior"])
+    assert model.classifier.card.labels[int(np.argmin(prior))] in ("contempt", "disgust")  # the rarest in FER+
+    crops = np.stack([cv2.resize(cv2.cvtColor(astronaut(), cv2.COLOR_BGR2GRAY)[82:176, 180:274], (48, 48))] * 2)
+    plain = model.predict_proba(crops)[0]
+    balanced = FERModel(balance=1.0, threads=1).predict_proba(crops)[0]
+    ratio = balanced / plain  # each emotion scaled by 1 / prior, renormalised: rarer emotions gain more
+    rare, common = int(np.argmin(prior)), int(np.argmax(prior))
+    assert ratio[rare] > ratio[common] and ratio[rare] / ratio[common] == pytest.approx(np.exp(prior[common] - prior[rare]), rel=1e-3)
+    with pytest.raises(ValueError, match="balance must be between 0"):
+        FERModel(balance=2.0)

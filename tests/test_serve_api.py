@@ -147,6 +147,27 @@ def test_websocket_stream(client):
         assert len(ws.receive_json()["faces"]) == 1
 
 
+def test_websocket_calibrates_to_the_viewer(client):
+    from starlette.testclient import WebSocketDenialResponse
+    from starlette.websockets import WebSocketDisconnect
+
+    with client.websocket_connect("/v1/ws?emotions=happy,calm&calibrate=0.3") as ws:
+        ws.send_bytes(face_jpeg())
+        first = ws.receive_json()
+        assert first["calibrating"] and first["faces"][0]["dominant"] == "happiness"
+        time.sleep(0.4)
+        ws.send_bytes(face_jpeg())  # the first frame after the calibration time: collected, then calibration ends
+        assert ws.receive_json()["calibrating"]
+        calibrated = ws.receive_json()["calibrated"]
+        assert calibrated["faces"] >= 1 and "error" not in calibrated
+        ws.send_bytes(face_jpeg())
+        after = ws.receive_json()
+        assert not after["calibrating"] and after["faces"][0]["dominant"] == "neutral"  # their smile is their rest
+    with pytest.raises((WebSocketDisconnect, WebSocketDenialResponse)):  # at most 30 s
+        with client.websocket_connect("/v1/ws?calibrate=99") as ws:
+            ws.receive_json()
+
+
 # ---- refused inputs -----------------------------------------------------------------------------
 def test_bad_images(client):
     jpeg = face_jpeg()

@@ -151,3 +151,16 @@ def _wait_port(port: int, timeout: float = 20) -> bool:
         except httpx.HTTPError:
             time.sleep(0.2)
     return False
+
+
+def test_webcam_page_calibrates_to_the_viewer(tmp_path, emopy_cmd):
+    with browser_on_server(tmp_path, emopy_cmd) as (browser, server):
+        browser.get(server.url + "/")
+        browser.js("document.getElementById('calibrate').click()")
+        calibrated = browser.wait_for("return window.emopyStats.calibrated", timeout=60)
+        browser.wait_for("return window.emopyStats.answered > 0")
+        time.sleep(1)  # answers to frames sent after the calibration
+        dominant = browser.js("return document.querySelector('#faces .face .dominant').textContent")
+        status = browser.js("return document.getElementById('status').textContent")
+    assert calibrated["faces"] >= 3 and "calibrated to your resting face" in status
+    assert dominant.split()[0] == "neutral"  # the smiling fake viewer, calibrated to their own face, reads as at rest

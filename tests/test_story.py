@@ -102,13 +102,14 @@ def test_story_files_and_example(tmp_path):
 
 def test_story_cli(cli, viewer_video, tmp_path):
     res = cli("story", "check", EXAMPLES / "riot.yaml")
-    assert res.exit_code == 0 and "street" in res.output
+    assert res.exit_code == 0 and "settle (4s) -> street" in res.output
     log = tmp_path / "log.json"
     res = cli("story", "run", EXAMPLES / "riot.yaml", "--source", viewer_video, "--fps", 2, "--log", log)
     assert res.exit_code == 0, res.output
     data = json.loads(log.read_text())
-    assert data["path"][0] == "street" and data["path"][-1] == "dawn" and "path: street ->" in res.output
-    assert data["steps"][0]["decision"]["frames"] == 8  # 4 s window at 2 fps
+    assert data["path"][:2] == ["settle", "street"] and data["path"][-1] == "dawn" and "path: settle -> street ->" in res.output
+    assert data["steps"][1]["decision"]["frames"] == 8  # 4 s window at 2 fps
+    assert data["calibration"]["faces"] >= 6  # the viewer's face in the 4 s settle segment, at 2 fps
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"start": "a", "segments": {"a": {"card": "A", "duration": "long"}}}))
     res = cli("story", "check", bad)

@@ -134,10 +134,12 @@ class FERModel:
         """A copy of this model whose probabilities are relative to one person's own baseline.
 
         `faces`: images of that person (paths, arrays, ... as for `predict`; the largest face of each is
-        used; detect=False: each image is a face crop). With `resting`, they show the person at rest and
+        used; detect=False: each image is a face crop, and an N x H x W array is N crops). With `resting`, they show the person at rest and
         are mapped onto the typical neutral face of the validation data; otherwise they are a mix of
         expressions and are mapped onto the average face. Raises CalibrationError when no face is found.
         """
+        if isinstance(faces, np.ndarray) and faces.ndim == 3 and not detect:  # N x H x W crops, as predict_proba takes
+            faces = list(faces)
         items = list(faces) if _is_batch(faces) else [faces]
         if not items:
             raise CalibrationError("no resting faces given: pass a few images of the person at rest")

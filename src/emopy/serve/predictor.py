@@ -49,9 +49,9 @@ class Predictor:
         """Model names a request may choose."""
         return sorted({self.default, *list_pretrained(), *aliases()})
 
-    def predict(self, image: np.ndarray, *, model: str | None = None, emotions=None) -> Prediction:
-        """Detect, align and classify the faces of one decoded BGR image."""
-        fer = self.get(model, emotions)
+    def predict(self, image: np.ndarray, *, model: str | None = None, emotions=None, viewer: FERModel | None = None) -> Prediction:
+        """Detect, align and classify the faces of one decoded BGR image (with `viewer`: that calibrated model)."""
+        fer = viewer.subset(emotions) if viewer is not None else self.get(model, emotions)
         with self._lock:
             dets, crops = fer.locate(image)
         probs = fer.classify(crops) if len(crops) else np.zeros((0, len(fer.emotions)))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import EmopyError
 from ..stream.story import Step, Story, StoryError, StoryPlayer, load_story
+from .calibration import ViewerCalibration
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "stream" / "examples"
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -78,12 +79,19 @@ class StoryLibrary:
 
 
 class LiveStory:
-    """One viewer playing one story: story time is seconds since `start`, frames add samples, a timer advances."""
+    """One viewer playing one story: story time is seconds since `start`, frames add samples, a timer advances.
 
-    def __init__(self, name: str, story: Story, library: StoryLibrary, clock=time.monotonic):
+    With `viewer`, the story's `calibrate` segments gather the viewer's resting face and calibrate the model to it.
+    """
+
+    def __init__(self, name: str, story: Story, library: StoryLibrary, clock=time.monotonic,
+                 viewer: ViewerCalibration | None = None):
         self.name, self.story, self.library, self.clock = name, story, library, clock
         self.t0 = clock()
         self.player = StoryPlayer(story)
+        self.viewer = viewer
+        if viewer is not None and self.player.calibrating:
+            viewer.begin()
 
     def now(self) -> float:
         return self.clock() - self.t0
@@ -95,6 +103,7 @@ class LiveStory:
             return None
         seg = self.story.segments[sid]
         msg = {"type": "segment", "segment": sid, "start": round(self.player.start, 3), "duration": seg.duration,
+               "calibrate": seg.calibrate,
                "kind": "card" if seg.card is not None else "media", "content": seg.card or Path(seg.media or "").name,
                "decision": seg.decision.model_dump(include={"emotions", "window", "threshold"}) if seg.decision else None}
         if seg.media:
@@ -103,10 +112,15 @@ class LiveStory:
         return msg
 
     def _after(self, steps: list[Step]) -> list[dict]:
-        """Messages for steps that just ended: each step, then the new segment or the end of the story."""
+        """Messages for steps that just ended: each step, a calibration that ended, then the new segment or the end."""
         if not steps:
             return []
         msgs = [{"type": "step", **s.to_dict()} for s in steps]
+        if self.viewer is not None and self.viewer.collecting != self.player.calibrating:
+            if self.viewer.collecting:
+                msgs.append({"type": "calibrated", **self.viewer.end()})
+            else:
+                self.viewer.begin()
         nxt = self.segment()
         return msgs + [nxt if nxt else {"type": "end", "title": self.story.title, "path": self.player.path,
                                         "steps": [s.to_dict() for s in self.player.steps]}]
@@ -116,7 +130,10 @@ class LiveStory:
         return self._after(self.player.advance(self.now()))
 
     def frame(self, t: float, faces: list[dict]) -> list[dict]:
-        """Record a frame taken at story time t (the largest face counts); a frame message, then any step messages."""
+        """Record a frame taken at story time t (the largest face counts); a frame message, then any step messages.
+
+        (The faces' crops go to the viewer's calibration where the frame was predicted: `router.play`.)
+        """
         face = max(faces, key=lambda f: f["box"][2] * f["box"][3]) if faces else None
         steps = self.player.feed(t, face["emotions"] if face else None)
         preview = self.player.preview()

@@ -146,7 +146,7 @@ class EmotionStream:
         self.calibration = {"faces": len(crops), "t": t}
         if not crops:
             return False
-        self.model = self._base_model.calibrate(np.stack(crops), detect=False)
+        self.model = self._base_model.calibrate(crops, detect=False)
         self._states.clear()  # smoothed values of the uncalibrated model would linger otherwise
         return True
 

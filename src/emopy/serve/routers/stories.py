@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError
 from ...stream.story import StoryError
+from ..calibration import ViewerCalibration
 from ..dependencies import get_decoder, get_predictor
 from ..frames import frames
 from ..inference import Decoder
@@ -65,8 +66,9 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
     """Play a story from the viewer's webcam: binary JPEG/PNG frames in; segment, frame, step and end messages out."""
     await ws.accept()
     try:
-        live = LiveStory(name, library.load(name), library)
-    except (UnknownStory, StoryError) as exc:
+        viewer = ViewerCalibration(predictor.get(model))
+        live = LiveStory(name, library.load(name), library, viewer=viewer)
+    except (UnknownStory, EmopyError) as exc:
         await ws.send_json({"type": "error", "error": str(exc)})
         await ws.close(code=1008)
         return
@@ -95,8 +97,9 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
     def work(data: bytes) -> tuple[list[dict], float]:
         t0 = time.perf_counter()
         image = decoder(data)
-        faces = [{"index": i, **f.to_dict()} for i, f in enumerate(predictor.predict(image, model=model).faces)]
-        return faces, round((time.perf_counter() - t0) * 1000, 1)
+        pred = predictor.predict(image, model=model, viewer=viewer.model)
+        viewer.add(pred)  # while a calibrate segment plays
+        return [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)], round((time.perf_counter() - t0) * 1000, 1)
 
     await send([live.segment()])
     clock = asyncio.create_task(timer())

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError
+from ..calibration import ViewerCalibration
 from ..dependencies import get_decoder, get_predictor
 from ..frames import frames
 from ..inference import Decoder
@@ -21,16 +22,29 @@ router = APIRouter(prefix="/v1", tags=["predict"])
 @router.websocket("/ws")
 async def live(ws: WebSocket, settings: Annotated[Settings, Depends(get_settings)],
                predictor: Annotated[Predictor, Depends(get_predictor)], decoder: Annotated[Decoder, Depends(get_decoder)],
-               emotions: str | None = None, model: str | None = None) -> None:
-    """Answer each binary frame with {"faces", "width", "height", "ms"} or {"error"}; a bad frame does not end the stream."""
+               emotions: str | None = None, model: str | None = None,
+               calibrate: Annotated[float, Query(ge=0, le=30, description="seconds of resting face to calibrate to first")] = 0) -> None:
+    """Answer each binary frame with {"faces", "width", "height", "ms", "calibrating"} or {"error"}; a bad frame does not
+    end the stream. With `calibrate`, the first seconds' faces calibrate the model to the viewer: {"calibrated": ...}."""
     await ws.accept()
+    try:
+        viewer = ViewerCalibration(predictor.get(model))
+    except EmopyError as exc:
+        await ws.send_json({"error": str(exc)})
+        await ws.close(code=1008)
+        return
+    if calibrate:
+        viewer.begin()
+    until = time.monotonic() + calibrate
 
     def work(data: bytes) -> dict:
         t0 = time.perf_counter()
         image = decoder(data)
-        pred = predictor.predict(image, model=model, emotions=emotions)
+        pred = predictor.predict(image, model=model, emotions=emotions, viewer=viewer.model)
+        viewer.add(pred)
         return {"faces": [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)], "width": image.shape[1],
-                "height": image.shape[0], "model": pred.model, "ms": round((time.perf_counter() - t0) * 1000, 1)}
+                "height": image.shape[0], "model": pred.model, "ms": round((time.perf_counter() - t0) * 1000, 1),
+                "calibrating": viewer.collecting}
 
     try:
         async for data in frames(ws, settings.ws_idle_s):
@@ -41,5 +55,7 @@ async def live(ws: WebSocket, settings: Annotated[Settings, Depends(get_settings
                 await ws.send_json(await run_in_threadpool(work, data))
             except EmopyError as exc:
                 await ws.send_json({"error": str(exc)})
+            if viewer.collecting and time.monotonic() >= until:
+                await ws.send_json({"calibrated": await run_in_threadpool(viewer.end)})
     except WebSocketDisconnect:
         return

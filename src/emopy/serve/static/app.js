@@ -80,19 +80,27 @@ async function predictBlob(blob, store) {
   return body;
 }
 
-async function startCamera() {
+async function startCamera(calibrate = 0) {
   $("camera").disabled = true;
   photo.removeAttribute("src");
   video.hidden = false;
-  if (ws) return;  // already streaming: the webcam view was only hidden by an upload
-  await startWebcam(video);
-  ws = new WebSocket(wsUrl("v1/ws"));
+  if (ws && !calibrate) return;  // already streaming: the webcam view was only hidden by an upload
+  if (ws) { ws.onclose = null; ws.close(); }
+  if (!video.srcObject) await startWebcam(video);
+  const url = wsUrl("v1/ws");
+  if (calibrate) { url.searchParams.set("calibrate", calibrate); $("status").textContent = `calibrating: relax and look at the camera for ${calibrate} s`; }
+  ws = new WebSocket(url);
   ws.binaryType = "arraybuffer";
   const answered = pumpFrames(ws, video);  // 15 fps target, at most 2 frames waiting for an answer
   ws.onmessage = (ev) => {
     answered();
     window.emopyStats.answered++;
     const msg = JSON.parse(ev.data);
+    if (msg.calibrated) {
+      window.emopyStats.calibrated = msg.calibrated;
+      $("status").textContent = msg.calibrated.error || `calibrated to your resting face (${msg.calibrated.faces} frames)`;
+      return;
+    }
     if (msg.error) { $("status").textContent = msg.error; return; }
     frames.push(performance.now());
     while (frames.length && frames[0] < performance.now() - 1000) frames.shift();
@@ -104,6 +112,7 @@ async function startCamera() {
 }
 
 $("camera").onclick = () => startCamera().catch((e) => { $("status").textContent = `camera: ${e.message}`; $("camera").disabled = false; video.hidden = true; });
+$("calibrate").onclick = () => startCamera(3).catch((e) => { $("status").textContent = `camera: ${e.message}`; });
 $("file").onchange = async (ev) => {
   const file = ev.target.files[0];
   if (!file) return;

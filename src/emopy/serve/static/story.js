@@ -19,7 +19,13 @@ function showSegment(msg) {
   $("card").hidden = !media.hidden;
   if (!media.hidden) { media.src = msg.media_url; media.play().catch(() => {}); } else { media.removeAttribute("src"); }
   $("card").textContent = msg.kind === "card" ? msg.content : `▶ ${msg.content}`;
-  $("measure").innerHTML = msg.decision ? `<p>Deciding in the last ${msg.decision.window} s on: ${msg.decision.emotions.map((e) => `${EMOJI[e] || ""} ${e}`).join(", ")}</p>` : "";
+  $("measure").innerHTML = msg.decision ? `<p>Deciding in the last ${msg.decision.window} s on: ${msg.decision.emotions.map((e) => `${EMOJI[e] || ""} ${e}`).join(", ")}</p>`
+    : msg.calibrate ? `<p class="calibrating">Calibrating to you: relax and look at the screen for ${msg.duration} s</p>` : "";
+}
+
+function showCalibrated(msg) {
+  window.emopyStory.calibrated = msg;
+  $("measure").innerHTML = msg.error ? `<p>${msg.error}</p>` : `<p>Calibrated to your resting face (${msg.faces} frames)</p>`;
 }
 
 function showMeasure(m) {
@@ -54,6 +60,7 @@ async function play() {
     const msg = JSON.parse(ev.data);
     if (msg.type === "segment") showSegment(msg);
     else if (msg.type === "step") showStep(msg);
+    else if (msg.type === "calibrated") showCalibrated(msg);
     else if (msg.type === "error") { answered(); $("status").textContent = msg.error; }
     else if (msg.type === "end") {
       window.emopyStory.ended = msg;
