@@ -33,7 +33,7 @@ def main() -> None:
     if any(m.labels != labels for m in models):
         raise SystemExit("the models do not share one label list")
     truth = np.array([labels.index(ds.label_names[i]) for i in ds.labels])
-    out = {"split": args.split, "n": len(truth), "models": [m.card.name + f" ({m.path.name})" for m in models]}
+    out = {"split": args.split, "n": len(truth), "models": [f"{m.card.name} ({m.path})" for m in models]}
     for tta in (False, "flip", "tencrop"):
         probs = [m.predict_proba(ds.images, tta=tta) for m in models]
         key = tta or "none"

@@ -94,3 +94,20 @@ def test_measure_command_writes_temperature_and_ece(cli, blob_run, blob_folders,
     assert card.temperature == json.loads(res.stdout)["temperature"] and card.temperature > 0
     assert {"ece", "ece_uncalibrated", "accuracy"} <= set(card.metrics["val"]) and "rest" in card.reference
     assert json.loads(model.with_suffix(".json").read_text())["temperature"] == card.temperature
+
+
+def test_ten_crop_tta(cli, blob_run, blob_folders):
+    model = blob_run / "vgg_small.emotions.onnx"
+    res = cli("evaluate", "--model", model, "--data", blob_folders, "--ten-crop", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["tta"] == "tencrop" and out["accuracy"] >= 0.9
+    clf = Classifier(model)
+    faces = np.random.default_rng(0).integers(0, 255, (3, 48, 48), dtype=np.uint8)
+    ten = clf.predict_proba(faces, tta="tencrop")
+    assert ten.shape == (3, 4) and np.allclose(ten.sum(1), 1, atol=1e-5)
+    views = [clf.preprocess(faces, off) for off in (None, (0, 0), (0, 4), (4, 0), (4, 4))]
+    manual = sum(clf._run(v) + clf._run(np.ascontiguousarray(v[..., ::-1])) for v in views) / 10
+    assert np.allclose(ten, with_temperature(manual, clf.card.temperature), atol=1e-5)
+    with pytest.raises(ValueError, match="tta must be"):
+        clf.predict_proba(faces, tta="fivecrop")
