@@ -139,3 +139,15 @@ def test_balance_finds_rare_emotions_more_often(model):
     assert ratio[rare] > ratio[common] and ratio[rare] / ratio[common] == pytest.approx(np.exp(prior[common] - prior[rare]), rel=1e-3)
     with pytest.raises(ValueError, match="balance must be between 0"):
         FERModel(balance=2.0)
+
+
+def test_shipped_cards_name_no_machine_local_paths():
+    from pathlib import Path
+
+    from emopy.portable import portable
+    from emopy.pretrained import card, list_pretrained
+
+    assert portable(Path.home() / "runs" / "x") == "~/runs/x"
+    for name in list_pretrained():
+        command = card(name)["training"]["command"]
+        assert str(Path.home()) + "/" not in command and "~/.cache/emopy-runs/" in command, (name, command)

@@ -100,13 +100,14 @@ def _calibrated(fer, baseline: Path, detect: bool):
     """`fer` calibrated on the photos at `baseline`; unusable photos are listed on stderr."""
     from ..errors import CalibrationError
     from ..imageio import IMAGE_SUFFIXES
+    from ..predict.files import expand_paths
 
     if not baseline.exists():
         raise CalibrationError(f"--baseline {baseline}: no such file or folder")
-    files = [baseline] if baseline.is_file() else sorted(f for f in baseline.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
+    files = expand_paths([baseline])
+    if baseline.is_dir() and files == [str(baseline)]:  # (an empty folder is kept as the one input)
         raise CalibrationError(f"--baseline {baseline}: no image files in this folder ({', '.join(IMAGE_SUFFIXES)})")
-    fer = fer.calibrate([str(f) for f in files], detect=detect)
+    fer = fer.calibrate(files, detect=detect)
     for reason in fer.calibration_skipped:
         typer.echo(f"baseline: skipped {reason}", err=True)
     typer.echo(f"baseline: calibrated on {fer.calibrated_on} face(s) from {baseline}", err=True)

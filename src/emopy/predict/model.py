@@ -13,6 +13,7 @@ import numpy as np
 from ..emotions import resolve_many, subset_indices
 from ..errors import CalibrationError, ImageDecodeError, ModelFileError
 from .align import align_face, to_gray
+from .calibration import largest
 from .detection import Detection, FaceDetector, get_detector
 from .inputs import load_image
 from .runtime import Classifier
@@ -152,7 +153,7 @@ class FERModel:
                 skipped.append(f"{name}: {str(exc).removeprefix(f'{name}: ')}")
                 continue
             if len(c):
-                crops.append(c[int(np.argmax([d.box[2] * d.box[3] for d in dets]))])
+                crops.append(c[largest([d.box for d in dets])])
             else:
                 skipped.append(f"{name}: no face found")
         if not crops:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import EmopyError
 from ..stream.story import Step, Story, StoryError, StoryPlayer, load_story
-from .calibration import ViewerCalibration
+from ..predict.calibration import Calibration
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "stream" / "examples"
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -85,7 +85,7 @@ class LiveStory:
     """
 
     def __init__(self, name: str, story: Story, library: StoryLibrary, clock=time.monotonic,
-                 viewer: ViewerCalibration | None = None):
+                 viewer: Calibration | None = None):
         self.name, self.story, self.library, self.clock = name, story, library, clock
         self.t0 = clock()
         self.player = StoryPlayer(story)

@@ -120,8 +120,11 @@ class EmotionStream:
         self.seconds = 0.0  # wall time spent processing
         if calibrate_s < 0:
             raise ValueError("calibrate_s must be 0 (off) or a number of seconds")
-        self._base_model = model  # the uncalibrated model: every calibration starts again from it
-        self._calib_crops: list[np.ndarray] | None = [] if calibrate_s else None
+        from ..predict.calibration import Calibration
+
+        self._calibration = Calibration(model)  # every calibration starts again from the uncalibrated model
+        if calibrate_s:
+            self._calibration.begin()
         self._calib_until = calibrate_s or None  # seconds after the first frame
         self._t0: float | None = None
         self.calibration: dict | None = None  # {"faces": n, "t": time} after a calibration, {"faces": 0, ...} when none
@@ -138,15 +141,17 @@ class EmotionStream:
 
     def begin_calibration(self) -> None:
         """Start collecting the viewer's (largest) face from the next frame on, as their resting face."""
-        self._calib_crops, self._calib_until = [], None
+        self._calibration.begin()
+        self._calib_until = None
 
     def end_calibration(self, t: float | None = None) -> bool:
         """Calibrate the model on the faces collected since `begin_calibration`; False (model unchanged) if none."""
-        crops, self._calib_crops, self._calib_until = self._calib_crops or [], None, None
-        self.calibration = {"faces": len(crops), "t": t}
-        if not crops:
+        self._calib_until = None
+        done = self._calibration.end()
+        self.calibration = {"faces": done["faces"], "t": t}
+        if "error" in done:
             return False
-        self.model = self._base_model.calibrate(crops, detect=False)
+        self.model = self._calibration.model
         self._states.clear()  # smoothed values of the uncalibrated model would linger otherwise
         return True
 
@@ -156,7 +161,7 @@ class EmotionStream:
             self._t0 = frame.t
         if self._calib_until is not None and frame.t - self._t0 >= self._calib_until:
             self.end_calibration(frame.t)
-        calibrating = self._calib_crops is not None
+        calibrating = self._calibration.collecting
         model = self.model
         if self.processed % self.detect_every == 0 or not self.tracker.tracks:
             dets, crops = model.locate(frame.image)
@@ -164,8 +169,7 @@ class EmotionStream:
         else:
             dets = self._last_dets
             crops = model.align(frame.image, dets)
-        if calibrating and len(crops):
-            self._calib_crops.append(crops[int(np.argmax([d.box[2] * d.box[3] for d in dets]))])
+        self._calibration.add(crops, [d.box for d in dets])
         probs = model.classify(crops) if len(crops) else np.zeros((0, len(self.labels)))
         found = model.faces(dets, probs)
         ids = self.tracker.update([d.box for d in dets], frame.t)

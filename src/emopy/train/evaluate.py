@@ -95,22 +95,21 @@ def reference_logp(probs: np.ndarray, truth: np.ndarray, labels: list[str]) -> d
 def card_fields(clf: Classifier, val: Dataset | None, test: Dataset | None) -> tuple[dict, dict | None]:
     """What a model card measures: metrics (val, test, test with flip TTA; ECE after calibration), the temperature
     fitted on `val` and the per-viewer calibration reference; plus the full test result."""
+    raw = {key: dataset_probs(clf, ds, calibrated=False) for key, ds in (("val", val), ("test", test)) if ds is not None and len(ds)}
     temperature, reference, metrics, full = 1.0, {}, {}, None
-    if val is not None and len(val):
-        labels, truth, raw, _ = dataset_probs(clf, val, calibrated=False)
-        temperature = fit_temperature(raw, truth)
-        reference = reference_logp(with_temperature(raw, temperature), truth, labels)
-    for key, ds in (("val", val), ("test", test)):
-        if ds is not None and len(ds):
-            labels, truth, raw, _ = dataset_probs(clf, ds, calibrated=False)
-            m = score(truth, raw.argmax(1), labels)
-            metrics[key] = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4), "n": m["n"],
-                            "ece": round(calibration_error(with_temperature(raw, temperature), truth), 4),
-                            "ece_uncalibrated": round(calibration_error(raw, truth), 4)}
-            if key == "test":
-                full = m
-                tta = dataset_probs(clf, ds, tta=True, calibrated=False)[2]
-                metrics["test_flip_tta"] = {"accuracy": round(score(truth, tta.argmax(1), labels)["accuracy"], 4), "n": m["n"]}
+    if "val" in raw:
+        labels, truth, probs, _ = raw["val"]
+        temperature = fit_temperature(probs, truth)
+        reference = reference_logp(with_temperature(probs, temperature), truth, labels)
+    for key, (labels, truth, probs, _) in raw.items():
+        m = score(truth, probs.argmax(1), labels)
+        metrics[key] = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4), "n": m["n"],
+                        "ece": round(calibration_error(with_temperature(probs, temperature), truth), 4),
+                        "ece_uncalibrated": round(calibration_error(probs, truth), 4)}
+        if key == "test":
+            full = m
+            tta = dataset_probs(clf, test, tta=True, calibrated=False)[2]
+            metrics["test_flip_tta"] = {"accuracy": round(score(truth, tta.argmax(1), labels)["accuracy"], 4), "n": m["n"]}
     return {"metrics": metrics, "temperature": temperature, "reference": reference}, full
 
 

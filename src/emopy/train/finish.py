@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data.dataset import Dataset
 from ..modelcard import ModelCard
+from ..portable import portable
 from ..predict.runtime import Classifier
 from .evaluate import card_fields
 from .export import export_onnx
@@ -46,7 +47,7 @@ def finish_run(trainer, export: bool = True) -> dict:
             input_size=cfg.crop, frames=trainer.images.shape[1] if trainer.temporal else 0,
             dataset=run["source"] + (f" (joint with heads {run['heads']})" if len(trainer.heads) > 1 else ""),
             protocol=PROTOCOLS.get(head.name, "trained on Training, selected on PublicTest, tested on PrivateTest splits"),
-            training={"command": run.get("command") or "emopy " + shlex.join(sys.argv[1:]), "config": {**vars(cfg)}, "epochs_run": trainer.epoch,
+            training={"command": portable(run.get("command") or "emopy " + shlex.join(sys.argv[1:])), "config": {**vars(cfg)}, "epochs_run": trainer.epoch,
                       "selected_epoch": best.get("epoch"), "wall_seconds": round(sum(r["seconds"] for r in trainer.history), 1),
                       "machine": f"{os.cpu_count()} CPU cores, no GPU",
                       "images_per_s": best.get("images_per_s"), "soft_labels": run["soft"]},

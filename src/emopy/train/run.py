@@ -12,6 +12,7 @@ import numpy as np
 from ..data import load_dataset, split_by_group
 from ..data.dataset import Dataset
 from ..errors import ConfigError
+from ..portable import portable
 from . import distributed
 from .tasks import Head, head_from
 from .trainer import TrainConfig, Trainer
@@ -69,7 +70,7 @@ def train(config: TrainConfig, data, out, *, ferplus_labels=None, heads=None, em
         (out / "run.json").write_text(json.dumps({
             "data": str(data), "ferplus_labels": str(ferplus_labels) if ferplus_labels else None,
             "heads": [h.name for h in head_list], "soft": soft, "source": ds.source, "subset": emotions, "merges": merges,
-            "frames": frames, "limit": limit, "command": "emopy " + shlex.join(argv), "emotions": list(ds.label_names),
+            "frames": frames, "limit": limit, "command": portable("emopy " + shlex.join(argv)), "emotions": list(ds.label_names),
             "processes": world.size}, indent=1))
     result = trainer.fit()
     distributed.shutdown()

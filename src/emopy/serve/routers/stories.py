@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError
 from ...stream.story import StoryError
-from ..calibration import ViewerCalibration
+from ...predict.calibration import Calibration
 from ..dependencies import get_decoder, get_predictor
 from ..frames import frames
 from ..inference import Decoder
@@ -66,7 +66,7 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
     """Play a story from the viewer's webcam: binary JPEG/PNG frames in; segment, frame, step and end messages out."""
     await ws.accept()
     try:
-        viewer = ViewerCalibration(predictor.get(model))
+        viewer = Calibration(predictor.get(model))
         live = LiveStory(name, library.load(name), library, viewer=viewer)
     except (UnknownStory, EmopyError) as exc:
         await ws.send_json({"type": "error", "error": str(exc)})
@@ -98,7 +98,7 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
         t0 = time.perf_counter()
         image = decoder(data)
         pred = predictor.predict(image, model=model, viewer=viewer.model)
-        viewer.add(pred)  # while a calibrate segment plays
+        viewer.add(pred.crops, [f.box for f in pred.faces])  # while a calibrate segment plays
         return [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)], round((time.perf_counter() - t0) * 1000, 1)
 
     await send([live.segment()])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError
-from ..calibration import ViewerCalibration
+from ...predict.calibration import Calibration
 from ..dependencies import get_decoder, get_predictor
 from ..frames import frames
 from ..inference import Decoder
@@ -28,7 +28,7 @@ async def live(ws: WebSocket, settings: Annotated[Settings, Depends(get_settings
     end the stream. With `calibrate`, the first seconds' faces calibrate the model to the viewer: {"calibrated": ...}."""
     await ws.accept()
     try:
-        viewer = ViewerCalibration(predictor.get(model))
+        viewer = Calibration(predictor.get(model))
     except EmopyError as exc:
         await ws.send_json({"error": str(exc)})
         await ws.close(code=1008)
@@ -41,7 +41,7 @@ async def live(ws: WebSocket, settings: Annotated[Settings, Depends(get_settings
         t0 = time.perf_counter()
         image = decoder(data)
         pred = predictor.predict(image, model=model, emotions=emotions, viewer=viewer.model)
-        viewer.add(pred)
+        viewer.add(pred.crops, [f.box for f in pred.faces])
         return {"faces": [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)], "width": image.shape[1],
                 "height": image.shape[0], "model": pred.model, "ms": round((time.perf_counter() - t0) * 1000, 1),
                 "calibrating": viewer.collecting}
