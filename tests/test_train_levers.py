@@ -111,3 +111,38 @@ def test_ten_crop_tta(cli, blob_run, blob_folders):
     assert np.allclose(ten, with_temperature(manual, clf.card.temperature), atol=1e-5)
     with pytest.raises(ValueError, match="tta must be"):
         clf.predict_proba(faces, tta="fivecrop")
+
+
+def test_distillation_blends_each_head_with_the_teachers_of_its_labels(fer2013_slice, ferplus_csv):
+    from emopy.train.distill import distill_heads
+    from emopy.train.run import build_heads
+
+    images, split, heads, _ = build_heads(fer2013_slice, ferplus_csv, ["fer2013", "ferplus"], soft=True)
+    blended = distill_heads(heads, images, ["fer2013", "ferplus"], 0.5)
+    for head, new, teacher in zip(heads, blended, ("fer2013", "ferplus")):
+        clf = Classifier(teacher)
+        probs = clf.predict_proba(images, tta="flip", calibrated=False)[:, [clf.labels.index(n) for n in head.label_names]]
+        m = head.mask
+        assert m.sum() > 100
+        np.testing.assert_allclose(new.targets[m], 0.5 * head.targets[m] + 0.5 * probs[m], atol=1e-5)
+        np.testing.assert_array_equal(new.targets[~m], head.targets[~m])
+        np.testing.assert_array_equal(new.labels, head.labels)
+    assert not heads[1].mask.all()  # FER+ drops some faces: those rows keep their (empty) targets, checked above
+    with pytest.raises(ConfigError, match=r"no teacher predicts all of .*contempt"):
+        distill_heads(heads, images, ["fer2013"], 0.5)  # a 7-class teacher cannot teach the 8-class FER+ head
+    with pytest.raises(ConfigError, match="distillation weight"):
+        distill_heads(heads, images, ["ferplus"], 1.5)
+
+
+def test_distillation_run_records_its_teachers(cli, fer2013_slice, ferplus_csv, tmp_path):
+    out = tmp_path / "kd"
+    res = cli("train", "--arch", "vgg_small", "--data", fer2013_slice, "--ferplus-labels", ferplus_csv, "--heads",
+              "fer2013,ferplus", "--soft-labels", "--teacher", "fer2013,ferplus", "--distill", 0.7, "--epochs", 1,
+              "--threads", 1, "--out", out)
+    assert res.exit_code == 0, res.output
+    card = Classifier(out / "vgg_small.ferplus.onnx").card
+    assert card.training["config"]["teacher"] == ["fer2013", "ferplus"] and card.training["config"]["distill"] == 0.7
+    again = cli("train", "--arch", "vgg_small", "--data", fer2013_slice, "--ferplus-labels", ferplus_csv, "--heads",
+                "fer2013,ferplus", "--soft-labels", "--teacher", "fer2013", "--distill", 0.7, "--epochs", 1,
+                "--threads", 1, "--out", out)
+    assert again.exit_code == 2 and "teacher" in again.output  # another teacher is another run: no silent resume

@@ -50,6 +50,9 @@ def train_cmd(
     init: Annotated[str, typer.Option("--init", help="Fine-tune: start from these weights (shipped model name, .onnx or "
                                       "best-*.pt of the same architecture) instead of random ones.")] = "",
     precision: Annotated[str, typer.Option(help="fp32, or bf16 autocast (about 2x faster on CPUs with AVX-512 BF16).")] = "fp32",
+    teacher: Annotated[str, typer.Option("--teacher", help="Distil from these models (comma list of shipped names or .onnx "
+                                         "files; their flip-TTA predictions are averaged).")] = "",
+    distill: Annotated[float, typer.Option(help="Weight of the teachers' predictions in the targets (labels get the rest).")] = 0.5,
     model_arg: Annotated[Optional[list[str]], typer.Option("--model-arg", help="Architecture option KEY=VALUE, repeatable, e.g. "
                          "weights=runs/x/best-ferplus.pt freeze=true (TransferLearningNN) or frames=5.")] = None,
     export: Annotated[bool, typer.Option(help="Export ONNX models at the end.")] = True,
@@ -78,10 +81,12 @@ def train_cmd(
     from ..train.run import train
     from ..train.trainer import TrainConfig
 
+    teachers = tuple(t.strip() for t in teacher.split(",") if t.strip())
     aug = () if augment == "none" else tuple(a.strip() for a in augment.split(",") if a.strip())
     cfg = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                       label_smoothing=label_smoothing, schedule=schedule, augment=aug, class_weights=class_weights,
-                      patience=patience, seed=seed, threads=threads, init=init, precision=precision, model_kwargs=parse_model_args(model_arg or []))
+                      patience=patience, seed=seed, threads=threads, init=init, precision=precision,
+                      teacher=teachers, distill=distill if teachers else 0.0, model_kwargs=parse_model_args(model_arg or []))
     try:
         model_info(arch)  # an unknown architecture fails before the data is loaded
         result = train(cfg, data, out, ferplus_labels=ferplus_labels, heads=heads.split(",") if heads else None,

@@ -50,6 +50,8 @@ class TrainConfig:
     threads: int = 0  # 0 = torch default
     init: str = ""  # start from these weights (shipped model name, .onnx or .pt) instead of random: fine-tuning
     precision: str = "fp32"  # fp32 | bf16 (autocast: ~2x faster steps on CPUs with AVX-512 BF16 / AMX)
+    teacher: tuple[str, ...] = ()  # distil from these exported models (averaged, flip TTA) ...
+    distill: float = 0.0  # ... with this weight on their predictions (the labels get 1 - distill)
     model_kwargs: dict = field(default_factory=dict)
 
 
@@ -69,6 +71,10 @@ class Trainer:
         if config.threads:
             torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
+        if config.teacher:
+            from .distill import distill_heads
+
+            heads = distill_heads(heads, images, config.teacher, config.distill)
         self.heads = heads
         self.sizes = [len(h.label_names) for h in heads]
         self.temporal = model_info(config.arch).temporal
