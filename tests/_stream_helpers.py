@@ -7,6 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emopy import FERModel
+
 from _predict_helpers import face_patch
 
 # Brightness of the pasted face stands for an expression; `BrightnessModel` reads it back from the aligned crop.
@@ -37,21 +39,11 @@ def make_video(path: Path, script: list[tuple[float, str | None]], fps: float = 
     return path
 
 
-class BrightnessModel:
+class BrightnessModel(FERModel):
     """A FERModel whose classifier is replaced by the crop's brightness: real decoding, detection and alignment."""
 
-    def __init__(self, fer):
-        self.fer = fer
-        self.emotions = fer.emotions
-
-    def locate(self, image):
-        return self.fer.locate(image)
-
-    def align(self, image, dets):
-        return self.fer.align(image, dets)
-
-    def faces(self, dets, probs):
-        return self.fer.faces(dets, probs)
+    def __init__(self, fer: FERModel):
+        self.__dict__.update(fer.__dict__)
 
     def classify(self, crops: np.ndarray) -> np.ndarray:
         out = np.full((len(crops), len(self.emotions)), 0.2 / (len(self.emotions) - 1))

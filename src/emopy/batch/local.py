@@ -1,4 +1,4 @@
-"""The local engine: decode, locate and classify in this process, chunk by chunk."""
+"""The local engine: decode and predict in this process, chunk by chunk."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 from ..predict.model import FERModel
 from .inputs import decode
 from .results import ResultStore
-from .work import classify, locate, records
+from .work import predict_columns, records
 
 
 def run_local(paths: list[str], fer: FERModel, store: ResultStore, *, fps: float, chunk: int,
@@ -17,7 +17,7 @@ def run_local(paths: list[str], fer: FERModel, store: ResultStore, *, fps: float
     decoded = (d for p in paths for d in decode(p, fps, skip))
     done = 0
     while batch := list(itertools.islice(decoded, chunk)):
-        store.write(records(classify(fer, locate(fer, batch)), fer.emotions))
+        store.write(records(predict_columns(fer, batch), fer.emotions))
         done += len(batch)
         progress(len(batch))
     return done

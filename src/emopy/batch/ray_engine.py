@@ -1,4 +1,4 @@
-"""The Ray engine: Ray Data reads the inputs, actors decode + detect in `map_batches`, a pool of actors classifies.
+"""The Ray engine: Ray Data reads the inputs, a pool of actors decodes and predicts in `map_batches`.
 
 Each actor builds its model once (`__init__`), not per batch. The driver writes results in whole-input chunks
 to the same `ResultStore` as the local engine, so both engines resume the same way and give the same rows.
@@ -16,14 +16,13 @@ import numpy as np
 from ..errors import require
 from .inputs import MANIFEST_SUFFIXES, decode, item_key
 from .results import ResultStore
-from .work import classify, locate, records
+from .work import predict_columns, records
 
-CLASSIFY_CPUS = 0.5  # a classifier actor mostly waits for crops; detection is the heavy step
 READ_CPUS = 0.25  # reading a manifest is light
 
 
-class Locate:
-    """Ray actor: decode each path of a batch (videos to frames) and find + align its faces."""
+class Predict:
+    """Ray actor: decode each path of a batch (videos to frames), then detect, align and classify its faces."""
 
     def __init__(self, model: str, emotions, detector: str, fps: float, skip: set[str]):
         from ..predict.model import FERModel
@@ -32,19 +31,7 @@ class Locate:
         self.fps, self.skip = fps, skip
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return locate(self.fer, (d for p in batch["path"] for d in decode(str(p), self.fps, self.skip)))
-
-
-class Classify:
-    """Ray actor holding one ONNX classifier: probabilities for the crops of a batch."""
-
-    def __init__(self, model: str, emotions):
-        from ..predict.model import FERModel
-
-        self.fer = FERModel(emotions, model, threads=1)
-
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return classify(self.fer, batch)
+        return predict_columns(self.fer, (d for p in batch["path"] for d in decode(str(p), self.fps, self.skip)))
 
 
 def connect(address: str | None):
@@ -79,13 +66,11 @@ def run_ray(spec: str, paths: list[str], store: ResultStore, *, model: str, emot
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True  # an input's faces stay together
     ctx.enable_progress_bars = False  # emopy's own bar counts images
-    detect_actors = max(1, int(ray.cluster_resources().get("CPU", 1) - CLASSIFY_CPUS * actors - READ_CPUS))
+    actors = actors or max(1, int(ray.cluster_resources().get("CPU", 1) - READ_CPUS))
     ds = dataset(ray, spec, paths)
-    ds = ds.map_batches(Locate, fn_constructor_kwargs={"model": model, "emotions": emotions, "detector": detector,
-                                                        "fps": fps, "skip": skip},
-                        batch_size=4, concurrency=detect_actors, num_cpus=1, batch_format="numpy")
-    ds = ds.map_batches(Classify, fn_constructor_kwargs={"model": model, "emotions": emotions},
-                        batch_size=chunk, concurrency=actors, num_cpus=CLASSIFY_CPUS, batch_format="numpy")
+    ds = ds.map_batches(Predict, fn_constructor_kwargs={"model": model, "emotions": emotions, "detector": detector,
+                                                         "fps": fps, "skip": skip},
+                        batch_size=4, concurrency=actors, num_cpus=1, batch_format="numpy")
     def write(rows: list[dict]) -> int:
         """Store whole inputs' rows; how many inputs they were."""
         store.write(rows)

@@ -16,7 +16,7 @@ ENGINES = ("local", "ray")
 
 
 def run_batch(inputs: str | Path, out: str | Path, *, engine: str = "local", emotions=None, model: str = "default",
-              detector: str = "auto", fps: float = 1.0, chunk: int = 64, actors: int = 1, ray_address: str | None = None,
+              detector: str = "auto", fps: float = 1.0, chunk: int = 64, actors: int = 0, ray_address: str | None = None,
               progress: bool = True) -> dict:
     """Predict every image (and video frame at `fps`) of `inputs` into `out`; inputs already there are skipped.
 
@@ -24,8 +24,8 @@ def run_batch(inputs: str | Path, out: str | Path, *, engine: str = "local", emo
     """
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
-    if fps <= 0 or chunk < 1 or actors < 1:
-        raise ConfigError("--fps must be > 0, --chunk and --actors >= 1")
+    if fps <= 0 or chunk < 1 or actors < 0:
+        raise ConfigError("--fps must be > 0, --chunk >= 1 and --actors >= 0 (0 = one per CPU)")
     paths = read_inputs(inputs)
     fer = FERModel(emotions, model, detector=detector)
     store = ResultStore(out, list(fer.emotions))

@@ -22,7 +22,7 @@ def batch_cmd(
     detector: DetectorOpt = "auto",
     fps: Annotated[float, typer.Option("--fps", help="Frames per second taken from video inputs.")] = 1.0,
     chunk: Annotated[int, typer.Option("--chunk", help="Images per written chunk (and per classifier batch).")] = 64,
-    actors: Annotated[int, typer.Option("--actors", help="Ray: classifier actors (detection gets the remaining CPUs).")] = 1,
+    actors: Annotated[int, typer.Option("--actors", help="Ray: prediction actors (0 = one per CPU of the cluster).")] = 0,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray: join this cluster (default $RAY_ADDRESS; none starts a local Ray).")] = None,
 ) -> None:
     """One row per face (path, frame, time, box, score, a column per emotion, dominant); inputs without a face or

@@ -55,21 +55,17 @@ def predict_files(model: FERModel, paths: Iterable[str], *, batch_size: int = 64
     paths = list(paths)
     for start in range(0, len(paths), batch_size):
         chunk = paths[start : start + batch_size]
-        located, images, errors = [], [], []
-        for path in chunk:
+        images: dict[int, np.ndarray] = {}
+        errors: dict[int, str] = {}
+        for k, path in enumerate(chunk):
             try:
-                image = load_image(path)
-                located.append(model.locate(image, detect=detect))
-                images.append(image if keep_image else None)
-                errors.append(None)
+                images[k] = load_image(path)
             except (EmopyError, OSError, ValueError) as exc:
-                located.append(([], np.zeros((0, 1, 1), np.uint8)))
-                images.append(None)
-                errors.append(str(exc).removeprefix(f"{path}: "))
-        crops = [c for _, c in located if len(c)]
-        probs = model.classify(np.concatenate(crops)) if crops else np.zeros((0, len(model.emotions)))
-        i = 0
-        for path, (dets, c), image, error in zip(chunk, located, images, errors):
-            faces = model.faces(dets, probs[i : i + len(c)], detect=detect)
-            i += len(c)
-            yield ImageResult(path, tuple(faces), error, image, c if keep_image and error is None else None)
+                errors[k] = str(exc).removeprefix(f"{path}: ")
+        found = dict(zip(images, model.predict_batch(list(images.values()), detect=detect, errors="keep")))
+        for k, path in enumerate(chunk):
+            r = found.get(k)
+            if r is None or r.error is not None:
+                yield ImageResult(path, (), errors.get(k) or r.error.removeprefix(f"{path}: "))
+            else:
+                yield ImageResult(path, r.faces, None, images[k] if keep_image else None, r.crops if keep_image else None)

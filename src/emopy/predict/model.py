@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from ..emotions import resolve_many, subset_indices
-from ..errors import CalibrationError, ImageDecodeError, ModelFileError
+from ..errors import CalibrationError, EmopyError, ImageDecodeError, ModelFileError
 from .align import align_face, to_gray
 from .calibration import largest
 from .detection import Detection, FaceDetector, get_detector
@@ -38,6 +38,17 @@ class Face:
             "dominant": self.dominant,
             "landmarks": {k: [round(x, 1), round(y, 1)] for k, (x, y) in self.landmarks.items()} if self.landmarks else None,
         }
+
+
+@dataclass(frozen=True)
+class ImageFaces:
+    """One image's share of `FERModel.predict_batch`: its faces, detections, the crops classified, or the error."""
+
+    faces: tuple[Face, ...]
+    detections: tuple[Detection, ...]
+    crops: np.ndarray  # N x S x S aligned gray crops, in the order of `faces`
+    probs: np.ndarray  # N x len(emotions)
+    error: str | None = None
 
 
 def _is_batch(images) -> bool:
@@ -181,6 +192,39 @@ class FERModel:
 
     # --- the one call most users need ---------------------------------------------------------------------
 
+    def predict_batch(self, images: Sequence[np.ndarray], *, detect: bool = True,
+                      detections: Sequence[Sequence[Detection] | None] | None = None,
+                      errors: str = "raise") -> list[ImageFaces]:
+        """The prediction step every caller shares: locate the faces of decoded images, classify all crops at once.
+
+        `detections[i]` (when given and not None) are boxes to align instead of detecting, e.g. tracked from an
+        earlier frame. `errors="keep"`: an image that fails to locate gets `error` and the others go on.
+        """
+        if errors not in ("raise", "keep"):
+            raise ValueError(f"errors must be 'raise' or 'keep', got {errors!r}")
+        size = self.classifier.card.image_size
+        located: list[tuple[list[Detection], np.ndarray, str | None]] = []
+        for i, image in enumerate(images):
+            given = detections[i] if detections is not None else None
+            try:
+                if given is not None:
+                    dets = list(given)
+                    located.append((dets, self.align(image, dets), None))
+                else:
+                    located.append((*self.locate(image, detect=detect), None))
+            except (EmopyError, ValueError) as exc:  # one bad image must not stop the batch
+                if errors == "raise":
+                    raise
+                located.append(([], np.zeros((0, size, size), np.uint8), str(exc)))
+        crops = [c for _, c, _ in located if len(c)]
+        probs = self.classify(np.concatenate(crops)) if crops else np.zeros((0, len(self.emotions)))
+        out, start = [], 0
+        for dets, c, error in located:
+            p = probs[start : start + len(c)]
+            start += len(c)
+            out.append(ImageFaces(tuple(self.faces(dets, p, detect=detect)), tuple(dets), c, p, error))
+        return out
+
     def predict(self, images, *, detect: bool = True, channels: str = "bgr"):
         """Faces in one image (list of Face) or in each of a list of images (list of lists).
 
@@ -189,13 +233,8 @@ class FERModel:
         """
         batch = _is_batch(images)
         items = list(images) if batch else [images]
-        located = [self.locate(load_image(item, channels=channels), detect=detect) for item in items]
-        crops = [c for _, c in located]
-        probs = self.classify(np.concatenate(crops)) if crops else np.zeros((0, len(self.emotions)))
-        out, start = [], 0
-        for dets, c in located:
-            out.append(self.faces(dets, probs[start : start + len(c)], detect=detect))
-            start += len(c)
+        found = self.predict_batch([load_image(item, channels=channels) for item in items], detect=detect)
+        out = [list(r.faces) for r in found]
         return out if batch else out[0]
 
     def predict_proba(self, faces) -> np.ndarray:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelFileError
-from ..predict import Face, FERModel, get_detector
+from ..predict import Detection, Face, FaceDetector, FERModel, get_detector
 from ..pretrained import aliases, list_pretrained, resolve_model
 
 
@@ -28,9 +28,8 @@ class Predictor:
     def __init__(self, model: str = "default", detector: str = "auto", threads: int | None = None):
         self.default = model
         self.threads = threads
-        self.detector = get_detector(detector)
+        self.detector = _Serialised(get_detector(detector))
         self._models: dict[Path, FERModel] = {}  # at most one per model file: no request can make it grow further
-        self._lock = threading.Lock()  # OpenCV's detector nets are not safe to run from two threads
         self._loading = threading.Lock()  # a model file loads once, without holding up detection meanwhile
         self.get(model, None)
 
@@ -52,7 +51,20 @@ class Predictor:
     def predict(self, image: np.ndarray, *, model: str | None = None, emotions=None, viewer: FERModel | None = None) -> Prediction:
         """Detect, align and classify the faces of one decoded BGR image (with `viewer`: that calibrated model)."""
         fer = viewer.subset(emotions) if viewer is not None else self.get(model, emotions)
+        found = fer.predict_batch([image])[0]
+        return Prediction(list(found.faces), found.crops, fer.classifier.card.name)
+
+
+class _Serialised:
+    """A detector that runs one image at a time: OpenCV's detector nets are not safe to run from two threads.
+
+    (Classification stays concurrent: onnxruntime sessions are thread-safe.)
+    """
+
+    def __init__(self, detector: FaceDetector):
+        self.detector, self.name = detector, detector.name
+        self._lock = threading.Lock()
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
         with self._lock:
-            dets, crops = fer.locate(image)
-        probs = fer.classify(crops) if len(crops) else np.zeros((0, len(fer.emotions)))
-        return Prediction(fer.faces(dets, probs), crops, fer.classifier.card.name)
+            return self.detector.detect(image)

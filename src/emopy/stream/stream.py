@@ -80,9 +80,8 @@ class EmotionStream:
     >>> for frame in EmotionStream("film.mp4", emotions=["fear", "anger", "calm"]):
     ...     print(frame.t, frame.dominant, [f.smoothed for f in frame.faces])
 
-    `model` is any object with FERModel's `emotions`, `locate(image)`, `classify(crops)` and `faces(dets, probs)`
-    (plus `align(image, dets)` when `detect_every` > 1, `calibrate(crops, detect=False)` for calibration); by default
-    a FERModel is built from `emotions`, `model_name`, `detector` and `threads`. Live sources keep only the newest
+    `model` is a FERModel (or a subclass; frames go through its `predict_batch`); by default one is built from
+    `emotions`, `model_name`, `detector` and `threads`. Live sources keep only the newest
     `buffer` frames; the rest are dropped. `calibrate_s` > 0: the viewer rests for the first seconds and their
     face then calibrates the model (`FERModel.calibrate`); `begin_calibration`/`end_calibration` do it at any time.
     """
@@ -162,21 +161,16 @@ class EmotionStream:
         if self._calib_until is not None and frame.t - self._t0 >= self._calib_until:
             self.end_calibration(frame.t)
         calibrating = self._calibration.collecting
-        model = self.model
-        if self.processed % self.detect_every == 0 or not self.tracker.tracks:
-            dets, crops = model.locate(frame.image)
-            self._last_dets = list(dets)
-        else:
-            dets = self._last_dets
-            crops = model.align(frame.image, dets)
-        self._calibration.add(crops, [d.box for d in dets])
-        probs = model.classify(crops) if len(crops) else np.zeros((0, len(self.labels)))
-        found = model.faces(dets, probs)
+        detect = self.processed % self.detect_every == 0 or not self.tracker.tracks
+        found = self.model.predict_batch([frame.image], detections=None if detect else [self._last_dets])[0]
+        dets, probs = found.detections, found.probs
+        self._last_dets = list(dets)
+        self._calibration.add(found.crops, [d.box for d in dets])
         ids = self.tracker.update([d.box for d in dets], frame.t)
         for gone in [i for i in self._states if i not in self.tracker.tracks]:
             del self._states[gone]
         faces = []
-        for tid, face, p in zip(ids, found, probs):
+        for tid, face, p in zip(ids, found.faces, probs):
             state = self._states.setdefault(tid, _TrackState(self))
             smooth = state.smoother.update(frame.t, p)
             dom: Dominant = state.dominant.update(frame.t, p)
