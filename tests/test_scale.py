@@ -127,6 +127,9 @@ def test_batch_refuses_bad_arguments(emopy_cmd, tmp_path):
     bad.write_text("file\nx.jpg\n")
     res = run_cli(emopy_cmd, "batch", bad, "--out", tmp_path / "r.jsonl")
     assert res.returncode == 2 and "'path' column" in res.stderr
+    (tmp_path / "empty").mkdir()
+    res = run_cli(emopy_cmd, "batch", tmp_path / "empty", "--out", tmp_path / "r.jsonl")
+    assert res.returncode == 2 and "no files of a kind read here" in res.stderr and ".mp4" in res.stderr
     res = run_cli(emopy_cmd, "batch", tmp_path, "--out", tmp_path / "r.jsonl", "--engine", "spark")
     assert res.returncode == 2 and "unknown engine 'spark'" in res.stderr
 

@@ -18,7 +18,6 @@ from PIL import Image, UnidentifiedImageError
 from .errors import ImageDecodeError
 from .pixels import MAX_PIXELS
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm")
 FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF", "PPM", "JPEG2000")  # Pillow reads their headers, OpenCV decodes them
 _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")  # in entropy-coded JPEG data: a marker, not stuffing or a restart
 
@@ -110,13 +109,3 @@ def read_image(path: str | os.PathLike, *, gray: bool = False) -> np.ndarray:
         return decode_image(data, gray=gray)
     except ImageDecodeError as exc:
         raise ImageDecodeError(f"{path}: {exc}") from None
-
-
-def natural_key(path: Path) -> list:
-    """Sort key that orders frame2 before frame10."""
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.name)]
-
-
-def list_images(folder: Path) -> list[Path]:
-    """Image files directly inside `folder`, in natural name order (frame2 before frame10)."""
-    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, EmopyError, require
-from ..imageio import IMAGE_SUFFIXES, natural_key, read_image
+from ..imageio import read_image
+from ..paths import IMAGE_SUFFIXES, expand_paths
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 MANIFEST_SUFFIXES = (".csv", ".parquet")
@@ -65,22 +65,10 @@ def read_inputs(spec: str | Path) -> list[str]:
 
     A missing single file stays in the list so that it gets an error row instead of vanishing.
     """
-    s = str(spec)
-    p = Path(s)
-    media = IMAGE_SUFFIXES + VIDEO_SUFFIXES
-    if p.is_dir():
-        found = sorted((f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in media), key=natural_key)
-        if not found:
-            raise DataError(f"{p}: no image or video files in this folder")
-        return [str(f) for f in found]
+    p = Path(spec)
     if p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
         return manifest_paths(p)
-    if not p.exists() and any(c in s for c in "*?["):
-        matches = sorted(m for m in glob.glob(s, recursive=True) if Path(m).is_file())
-        if not matches:
-            raise DataError(f"{s}: the pattern matches no files")
-        return matches
-    return [s]
+    return expand_paths([spec], IMAGE_SUFFIXES + VIDEO_SUFFIXES, strict=True)
 
 
 def decode(path: str, fps: float, skip: frozenset[str] | set[str] = frozenset()) -> Iterator[Decoded]:

@@ -53,7 +53,8 @@ def predict_cmd(
     from ..errors import EmopyError
     from ..predict import FERModel
     from ..predict.annotate import annotate as draw
-    from ..predict.files import expand_paths, predict_files
+    from ..paths import expand_paths
+    from ..predict.files import predict_files
 
     try:
         fer = FERModel(emotions, model, detector=detector, margin=margin, balance=balance)
@@ -99,8 +100,7 @@ def predict_cmd(
 def _calibrated(fer, baseline: Path, detect: bool):
     """`fer` calibrated on the photos at `baseline`; unusable photos are listed on stderr."""
     from ..errors import CalibrationError
-    from ..imageio import IMAGE_SUFFIXES
-    from ..predict.files import expand_paths
+    from ..paths import IMAGE_SUFFIXES, expand_paths
 
     if not baseline.exists():
         raise CalibrationError(f"--baseline {baseline}: no such file or folder")

@@ -15,7 +15,8 @@ import numpy as np
 
 from ..emotions import EMOTIONS, resolve
 from ..errors import DataError, ImageDecodeError, UnknownEmotionError
-from ..imageio import list_images, read_image
+from ..imageio import read_image
+from ..paths import list_images
 from .dataset import Dataset, SkipCounter
 
 _SUBJECT = re.compile(r"^(S\d+)_")

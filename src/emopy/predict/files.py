@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import EmopyError
-from ..imageio import IMAGE_SUFFIXES
 from .inputs import load_image
 from .model import Face, FERModel
 
@@ -27,26 +24,6 @@ class ImageResult:
 
     def to_dict(self) -> dict:
         return {"path": self.path, "faces": [f.to_dict() for f in self.faces], "error": self.error}
-
-
-def expand_paths(args: Iterable[str | Path]) -> list[str]:
-    """Files as given, image files under folders (recursive, sorted), glob matches.
-
-    Arguments that match nothing (missing file, empty folder, glob without matches) are kept so they fail visibly.
-    """
-    out: list[str] = []
-    for arg in args:
-        s = str(arg)
-        p = Path(s)
-        if p.is_dir():
-            found = [str(f) for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
-            out.extend(found or [s])  # an empty folder stays, to be reported as a failed input
-        elif not p.exists() and any(c in s for c in "*?["):
-            matches = sorted(glob.glob(s, recursive=True))
-            out.extend(m for m in matches if Path(m).is_file()) if matches else out.append(s)
-        else:
-            out.append(s)
-    return out
 
 
 def predict_files(model: FERModel, paths: Iterable[str], *, batch_size: int = 64, detect: bool = True,
