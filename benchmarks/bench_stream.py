@@ -88,7 +88,7 @@ def main() -> None:
 
     import cv2
 
-    from emopy.predict.detection import available_detectors
+    from emopy.predict.detect import available_detectors
 
     cv2.setNumThreads(a.threads)
     detectors = a.detector or [d for d in available_detectors() if d != "haar"]

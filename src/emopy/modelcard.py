@@ -31,10 +31,10 @@ class ModelCard:
     name: str
     labels: tuple[str, ...]
     arch: str
-    image_size: int = 48
-    input_size: int = 44
-    mean: float = 0.5
-    std: float = 0.25
+    image_size: int  # these four come from the architecture's InputConfig (emopy.models) at export
+    input_size: int
+    mean: float
+    std: float
     face_margin: float = 0.0  # detector boxes are calibrated to the FER2013 framing (benchmarks: 0.0 matches best)
     frames: int = 0  # > 0: sequence model taking that many frames
     dataset: str = ""

@@ -57,7 +57,7 @@ def train_cmd(
                          "weights=runs/x/best-ferplus.pt freeze=true (TransferLearningNN) or frames=5.")] = None,
     export: Annotated[bool, typer.Option(help="Export ONNX models at the end.")] = True,
     nproc: Annotated[int, typer.Option("--nproc", help="Train data-parallel in N processes on this machine (torchrun, gloo); "
-                                       "across machines run `torchrun ... -m emopy.train` yourself (docs/scale.md).")] = 1,
+                                       "across machines run `torchrun ... -m emopy train` yourself (docs/scale.md).")] = 1,
 ) -> None:
     """Train a model; checkpoints every epoch and resumes from --out."""
     import os
@@ -69,7 +69,7 @@ def train_cmd(
         from ..train.distributed import relaunch
 
         if sys.argv[1:2] != ["train"]:
-            fail(EmopyError("--nproc re-runs the `emopy train` command line; here start `torchrun -m emopy.train ...` yourself"))
+            fail(EmopyError("--nproc re-runs the `emopy train` command line; here start `torchrun -m emopy train ...` yourself"))
         args, skip = [], False
         for a in sys.argv[2:]:
             if skip or a == "--nproc" or a.startswith("--nproc="):

@@ -18,29 +18,27 @@ class Embedder:
     """Global-pooled penultimate features of a trained vgg_small backbone (a shipped model's ONNX hides them).
 
     `weights`: a shipped model name, an exported .onnx or a run's best-*.pt; faces are centre-cropped
-    as in training (TrainConfig's image_size and crop).
+    and normalised as in training (the backbone architecture's InputConfig).
     """
 
     def __init__(self, weights: str = "fer2013", backbone: str = "vgg_small", threads: int = 0):
         torch = require("torch", "train")
         from ..models.transfer import TransferLearningNN
-        from ..train.trainer import TrainConfig
+        from ..models import model_info
 
         if threads:
             torch.set_num_threads(threads)
         self.torch = torch
         self.net = TransferLearningNN(2, backbone=backbone, weights=weights).backbone.eval()
-        cfg = TrainConfig()
-        self.window = slice((cfg.image_size - cfg.crop) // 2, (cfg.image_size + cfg.crop) // 2)
+        self.input = cfg = model_info(backbone).input
+        self.window = slice((cfg.image_size - cfg.input_size) // 2, (cfg.image_size + cfg.input_size) // 2)
 
     def __call__(self, images: np.ndarray, batch: int = 512) -> np.ndarray:
         """N x F float32 features."""
-        from ..train.trainer import MEAN, STD
-
         out = []
         with self.torch.no_grad():
             for i in range(0, len(images), batch):
                 crops = images[i : i + batch, self.window, self.window].astype(np.float32)
-                x = self.torch.from_numpy(crops[:, None]).div_(255.0).sub_(MEAN).div_(STD)
+                x = self.torch.from_numpy(crops[:, None]).div_(255.0).sub_(self.input.mean).div_(self.input.std)
                 out.append(self.net.forward_features(x).numpy())
         return np.concatenate(out) if out else np.zeros((0, self.net.num_features), np.float32)

@@ -17,6 +17,20 @@ class UnknownModelError(EmopyError, KeyError):
 
 
 @dataclass(frozen=True)
+class InputConfig:
+    """How an architecture's input is made (timm's pretrained-cfg idea), the one source for trainer, card and embedder.
+
+    A grayscale face crop is resized to `image_size` square; training takes random `input_size` windows of it,
+    prediction the centre one; pixels are normalised as (x / 255 - mean) / std.
+    """
+
+    image_size: int = 48
+    input_size: int = 44
+    mean: float = 0.5
+    std: float = 0.25
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """What the registry knows about an architecture before building it."""
 
@@ -24,19 +38,20 @@ class ModelInfo:
     builder: Callable
     temporal: bool  # input N x T x 1 x H x W instead of N x 1 x H x W
     description: str
+    input: InputConfig = InputConfig()
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
 
 
-def register_model(name: str, *, temporal: bool = False):
-    """Decorator: register `fn(num_classes, **kwargs) -> nn.Module` under `name`."""
+def register_model(name: str, *, temporal: bool = False, input: InputConfig = InputConfig()):
+    """Decorator: register `fn(num_classes, **kwargs) -> nn.Module` under `name`, with its input configuration."""
 
     def wrap(fn: Callable) -> Callable:
         if name in _REGISTRY:
             raise EmopyError(f"model {name!r} is already registered")
         doc = (fn.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = ModelInfo(name, fn, temporal, doc[0] if doc else "")
+        _REGISTRY[name] = ModelInfo(name, fn, temporal, doc[0] if doc else "", input)
         return fn
 
     return wrap

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .detection import Detection, FaceDetector, available_detectors, get_detector
+from .detect import Detection, FaceDetector, available_detectors, get_detector
 from .model import Face, FERModel
 from .runtime import Classifier
 

@@ -10,13 +10,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .geometry import largest
+
 if TYPE_CHECKING:
     from .model import FERModel
-
-
-def largest(boxes: Sequence[Sequence[float]]) -> int:
-    """Index of the largest (x, y, w, h) box: the viewer, in a one-viewer setting."""
-    return int(np.argmax([b[2] * b[3] for b in boxes]))
 
 
 class Calibration:

@@ -12,9 +12,9 @@ import numpy as np
 
 from ..emotions import resolve_many, subset_indices
 from ..errors import CalibrationError, EmopyError, ImageDecodeError, ModelFileError
-from .align import align_face, to_gray
-from .calibration import largest
-from .detection import Detection, FaceDetector, get_detector
+from .align import align_face
+from .detect import Detection, FaceDetector, get_detector
+from .geometry import largest, to_gray
 from .inputs import load_image
 from .runtime import Classifier
 

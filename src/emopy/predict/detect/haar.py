@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .detection import BoxCalibration, Detection
+from .base import BoxCalibration, Detection
 
 # raw alt2 box -> FER2013 crop framing, median over 182 pasted FER2013 test faces (CK+48: 1.056, 0.003, 0.002)
 CALIBRATION = BoxCalibration(scale=1.059, dx=0.002, dy=0.004)

@@ -16,7 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .detection import BoxCalibration, Detection, package_file
+from ...resources import package_file
+from .base import BoxCalibration, Detection
 from . import landmarks as _landmarks
 
 PROTOTXT, CAFFEMODEL = "deploy.prototxt.txt", "res10_300x300_ssd_iter_140000.caffemodel"
