@@ -10,7 +10,23 @@ from importlib.metadata import version
 
 from . import pixels  # noqa: F401  (first: sets OpenCV's pixel cap before anything imports cv2)
 from .emotions import EMOTIONS, resolve
-from .errors import CalibrationError, ConfigError, DataError, EmopyError, ImageDecodeError, MissingExtraError, ModelFileError, UnknownEmotionError
+from .errors import (
+    BodyTooSlow,
+    CalibrationError,
+    ConfigError,
+    DataError,
+    EmopyError,
+    FetchError,
+    ImageDecodeError,
+    MissingExtraError,
+    ModelFileError,
+    PayloadTooLarge,
+    SourceError,
+    StoryError,
+    UnknownEmotionError,
+    UnknownModelError,
+    UnknownStory,
+)
 
 __version__ = version("emopy")
 
@@ -24,9 +40,10 @@ _LAZY = {
 }
 
 __all__ = [
-    "EMOTIONS", "CalibrationError", "ConfigError", "DataError", "Dataset", "EmopyError", "FERModel", "ImageDecodeError", "MissingExtraError",
-    "ModelFileError", "UnknownEmotionError", "__version__", "create_model", "list_models", "list_pretrained",
-    "load_dataset", "resolve",
+    "EMOTIONS", "BodyTooSlow", "CalibrationError", "ConfigError", "DataError", "Dataset", "EmopyError", "FERModel",
+    "FetchError", "ImageDecodeError", "MissingExtraError", "ModelFileError", "PayloadTooLarge", "SourceError",
+    "StoryError", "UnknownEmotionError", "UnknownModelError", "UnknownStory", "__version__", "create_model",
+    "list_models", "list_pretrained", "load_dataset", "resolve",
 ]
 
 

@@ -7,6 +7,13 @@ EmopyError                      root of everything emopy raises on purpose
  ├── ImageDecodeError           (also ValueError) bytes that are not a readable image
  ├── ConfigError                (also ValueError) training options that cannot work together
  ├── CalibrationError           (also ValueError) resting faces that cannot calibrate a model
+ ├── UnknownModelError          (also KeyError) an architecture name that is not registered
+ ├── PayloadTooLarge            (also ValueError) a request body or image over the server's limit
+ ├── BodyTooSlow                (also TimeoutError) a request body slower than the server's limit
+ ├── FetchError                 (also ValueError) an image URL refused or not fetched within the limits
+ ├── UnknownStory               (also LookupError) no story of that name on the server
+ ├── SourceError                (also ValueError) a video file, camera or URL that cannot be opened
+ ├── StoryError                 (also ValueError) a story file that cannot be played
  └── MissingExtraError          (also ImportError) an optional dependency is not installed
 """
 
@@ -39,6 +46,37 @@ class ConfigError(EmopyError, ValueError):
 
 class CalibrationError(EmopyError, ValueError):
     """Per-viewer calibration input without a usable face (no images, no face found)."""
+
+
+class UnknownModelError(EmopyError, KeyError):
+    """A model name that is not registered."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class PayloadTooLarge(EmopyError, ValueError):
+    """A request body or image over the configured size limit."""
+
+
+class BodyTooSlow(EmopyError, TimeoutError):
+    """A request body that did not arrive completely within the configured time."""
+
+
+class FetchError(EmopyError, ValueError):
+    """An image URL that is refused or cannot be fetched within the limits."""
+
+
+class UnknownStory(EmopyError, LookupError):
+    """No story of that name in the server's story folder."""
+
+
+class SourceError(EmopyError, ValueError):
+    """A video file, camera or URL that cannot be opened."""
+
+
+class StoryError(EmopyError, ValueError):
+    """A story file that cannot be played; the message names the field."""
 
 
 class MissingExtraError(EmopyError, ImportError):

@@ -127,7 +127,8 @@ def _draw(fr):
 @story_app.command("check")
 def story_check(story: Annotated[Path, typer.Argument(help="Story file (.yaml, .yml or .json).")]) -> None:
     """Validate a story file and print its segments."""
-    from ..stream.story import StoryError, load_story, successors
+    from ..errors import StoryError
+    from ..stream.story import load_story, successors
 
     try:
         s = load_story(story)
@@ -149,7 +150,8 @@ def story_run(
     detect_every: EveryOpt = 1,
 ) -> None:
     """Play a story headless against a viewer; print the path taken and why each decision went that way."""
-    from ..stream.story import StoryError, load_story, run_on_stream
+    from ..errors import StoryError
+    from ..stream.story import load_story, run_on_stream
 
     try:
         s = load_story(story)

@@ -6,14 +6,7 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import EmopyError
-
-
-class UnknownModelError(EmopyError, KeyError):
-    """A model name that is not registered."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
+from ..errors import EmopyError, UnknownModelError
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from .. import __version__
 from ..errors import EmopyError, ImageDecodeError, ModelFileError, UnknownEmotionError
 from .db import make_engine, migrate, purge_expired
-from .fetch import FetchError
 from .inference import Decoder
-from .limits import BodyLimit, BodyTooSlow, PayloadTooLarge
+from ..errors import BodyTooSlow, FetchError, PayloadTooLarge
+from .limits import BodyLimit
 from .predictor import Predictor
 from .routers import feedback, health, images, predict, stories, ws
 from .settings import Settings, get_settings

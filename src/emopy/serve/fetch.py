@@ -12,14 +12,10 @@ import socket
 
 import httpx
 
-from ..errors import EmopyError
+from ..errors import FetchError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-class FetchError(EmopyError, ValueError):
-    """An image URL that is refused or cannot be fetched within the limits."""
 
 
 def unwrap(addr: IPAddress) -> IPAddress:

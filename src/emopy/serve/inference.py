@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..imageio import decode_image
 from ..predict.annotate import annotate
 from . import models
-from .limits import PayloadTooLarge
+from ..errors import PayloadTooLarge
 from .predictor import Prediction, Predictor
 from .schemas import FaceOut, PredictOptions, PredictOut
 from .settings import Settings

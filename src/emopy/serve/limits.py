@@ -7,15 +7,7 @@ import asyncio
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import EmopyError
-
-
-class PayloadTooLarge(EmopyError, ValueError):
-    """A request body or image over the configured size limit."""
-
-
-class BodyTooSlow(EmopyError, TimeoutError):
-    """A request body that did not arrive completely within the configured time."""
+from ..errors import BodyTooSlow, PayloadTooLarge
 
 
 class BodyLimit:

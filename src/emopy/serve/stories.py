@@ -9,16 +9,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..errors import EmopyError
-from ..stream.story import Step, Story, StoryError, StoryPlayer, load_story
+from ..errors import UnknownStory
+from ..errors import StoryError
+from ..stream.story import Step, Story, StoryPlayer, load_story
 from ..predict.calibration import Calibration
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "stream" / "examples"
 SUFFIXES = (".yaml", ".yml", ".json")
-
-
-class UnknownStory(EmopyError, LookupError):
-    """No story of that name in the server's story folder."""
 
 
 class StoryLibrary:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import EmopyError
+from ..errors import SourceError
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,6 @@ class Frame:
     index: int
     t: float
     image: np.ndarray = field(repr=False, compare=False)
-
-
-class SourceError(EmopyError, ValueError):
-    """A video file, camera or URL that cannot be opened."""
 
 
 def _capture(spec: str | int) -> Any:

@@ -15,11 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..emotions import resolve, resolve_many
-from ..errors import EmopyError
-
-
-class StoryError(EmopyError, ValueError):
-    """A story file that cannot be played; the message names the field."""
+from ..errors import StoryError
 
 
 class DecisionPoint(BaseModel):

@@ -12,14 +12,14 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError
-from ...stream.story import StoryError
+from ...errors import StoryError, UnknownStory
 from ...predict.calibration import Calibration
 from ..dependencies import get_decoder, get_predictor
 from ..frames import frames
 from ..inference import Decoder
 from ..predictor import Predictor
 from ..settings import Settings, get_settings
-from ..stories import LiveStory, StoryLibrary, UnknownStory
+from ..stories import LiveStory, StoryLibrary
 
 router = APIRouter(prefix="/v1/stories", tags=["stories"])
 TICK_S = 0.1  # how often a live story checks whether its segment has ended

@@ -1,0 +1,92 @@
+"""The package's shape: the public names, one home for exceptions, an import graph without circles or upward edges."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import emopy
+import emopy.errors
+
+SRC = Path(emopy.__file__).parent
+
+PUBLIC = {
+    "EMOTIONS", "BodyTooSlow", "CalibrationError", "ConfigError", "DataError", "Dataset", "EmopyError", "FERModel",
+    "FetchError", "ImageDecodeError", "MissingExtraError", "ModelFileError", "PayloadTooLarge", "SourceError",
+    "StoryError", "UnknownEmotionError", "UnknownModelError", "UnknownStory", "__version__", "create_model",
+    "list_models", "list_pretrained", "load_dataset", "resolve",
+}
+# Each package may import its own layer and the layers below it; `core` is the top-level modules.
+LAYERS = {"core": 0, "data": 1, "models": 1, "predict": 1, "train": 2, "stream": 2, "batch": 3, "serve": 3,
+          "experiments": 3, "cli": 4, "__main__": 5}
+
+
+def test_the_public_names_are_pinned_and_all_resolve():
+    assert set(emopy.__all__) == PUBLIC
+    for name in emopy.__all__:
+        assert getattr(emopy, name) is not None, name
+
+
+def test_every_exception_lives_in_errors_and_is_exported():
+    defined = []
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "").endswith(("Error", "Exception")) for b in node.bases):
+                defined.append((path.relative_to(SRC).as_posix(), node.name))
+    assert defined and {p for p, _ in defined} == {"errors.py"}, defined
+    errors = {n for n, c in inspect.getmembers(emopy.errors, inspect.isclass) if issubclass(c, emopy.errors.EmopyError)}
+    assert errors == {n for _, n in defined} and errors <= set(emopy.__all__)
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _graph() -> dict[str, set[str]]:
+    files = {_module(p): p for p in SRC.rglob("*.py")}
+    edges: dict[str, set[str]] = {m: set() for m in files}
+    for mod, path in files.items():
+        package = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text())):  # imports inside functions count too
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(up + ([node.module] if node.module else []))
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            edges[mod] |= {t for t in targets if t in files and t != mod}
+    return edges
+
+
+def _layer(mod: str) -> str:
+    parts = mod.split(".")
+    return parts[1] if len(parts) > 1 and (parts[1] in LAYERS) else "core"
+
+
+def test_no_import_goes_up_a_layer():
+    upward = [(m, t) for m, ts in _graph().items() for t in ts if LAYERS[_layer(t)] > LAYERS[_layer(m)]]
+    assert not upward
+
+
+def test_the_import_graph_has_no_circle():
+    edges, state, cycles = _graph(), {}, []
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == "open":
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = "done"
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node, [node])
+    assert not cycles
