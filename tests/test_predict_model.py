@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from emopy.errors import ImageDecodeError, UnknownEmotionError
+from emopy.errors import ImageDecodeError, ModelFileError, UnknownEmotionError
 from emopy.predict import Face, FERModel
 
 from _predict_helpers import FACE_BOX, astronaut, compose, encode, face_patch, inside, png_claiming, webp_claiming
@@ -164,3 +164,14 @@ def test_bad_paths_and_arrays_raise(model, tmp_path):
         model.predict(42)
     with pytest.raises(ValueError, match="channels"):
         model.predict(astronaut(), channels="hsv")
+
+
+def test_a_folder_named_like_a_shipped_model_does_not_shadow_it(tmp_path, monkeypatch):
+    from emopy.pretrained import resolve_model
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ferplus").mkdir()
+    assert resolve_model("ferplus").name == "vgg_small.ferplus.onnx"
+    assert FERModel(model="ferplus").classifier.card.name == "vgg_small.ferplus"
+    with pytest.raises(ModelFileError, match="no such model file"):
+        resolve_model("./ferplus")  # written as a path, it is the folder, which is not a model

@@ -146,3 +146,22 @@ def test_distillation_run_records_its_teachers(cli, fer2013_slice, ferplus_csv, 
                 "fer2013,ferplus", "--soft-labels", "--teacher", "fer2013", "--distill", 0.7, "--epochs", 1,
                 "--threads", 1, "--out", out)
     assert again.exit_code == 2 and "teacher" in again.output  # another teacher is another run: no silent resume
+
+
+class _Payload:
+    """Any Python object: a pickle holding it could run code while it loads."""
+
+
+def test_weights_from_elsewhere_load_as_plain_tensors_only(tmp_path, monkeypatch):
+    from emopy.errors import ModelFileError
+
+    bad = tmp_path / "best-x.pt"
+    torch.save({"model": {"w": torch.zeros(2)}, "extra": _Payload()}, bad)
+    with pytest.raises(ModelFileError, match="not a plain weights file"):
+        weights_state(bad)
+    good = tmp_path / "best-y.pt"
+    torch.save({"model": {"features.0.weight": torch.ones(2)}, "epoch": 3}, good)
+    assert torch.equal(weights_state(good)["features.0.weight"], torch.ones(2))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ferplus").mkdir()  # a folder named like a shipped model does not shadow it
+    assert "head.weight" in weights_state("ferplus", head=True)

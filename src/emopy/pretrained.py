@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,20 +31,25 @@ def card(name: str) -> dict:
 
 
 def resolve_model(name_or_path: str | Path) -> Path:
-    """A path to an .onnx file, or a shipped name/alias ("default", "fer2013", "vgg_small.ferplus")."""
-    path = Path(name_or_path)
-    if path.suffix == ".onnx" or path.exists():
-        if not path.is_file():
-            raise ModelFileError(f"{path}: no such model file")
+    """A shipped name/alias ("default", "fer2013", "vgg_small.ferplus") or a path to an .onnx file.
+
+    A shipped name wins over a file or folder of the same name in the working directory; write ./name for that.
+    """
+    s = str(name_or_path)
+    pathlike = isinstance(name_or_path, Path) or "/" in s or os.sep in s or s.endswith(".onnx")
+    if not pathlike:
+        candidate = WEIGHTS_DIR / f"{aliases().get(s, s)}.onnx"
+        if candidate.is_file():
+            return candidate
+    path = Path(s)
+    if path.is_file():
         return path
-    name = aliases().get(str(name_or_path), str(name_or_path))
-    candidate = WEIGHTS_DIR / f"{name}.onnx"
-    if candidate.is_file():
-        return candidate
+    if pathlike or path.exists():
+        raise ModelFileError(f"{path}: no such model file")
     known = list_pretrained() + list(aliases())
-    close = difflib.get_close_matches(str(name_or_path), known, n=3, cutoff=0.4)
+    close = difflib.get_close_matches(s, known, n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise ModelFileError(f"unknown model {str(name_or_path)!r}{hint} (shipped: {', '.join(known) or 'none'}; or give a path to an .onnx file)")
+    raise ModelFileError(f"unknown model {s!r}{hint} (shipped: {', '.join(known) or 'none'}; or give a path to an .onnx file)")
 
 
 def verify(path: Path) -> None:

@@ -7,6 +7,7 @@ FER2013/FER+ (a shipped model name such as "ferplus", a run's `best-*.pt` or an 
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +25,11 @@ def weights_state(weights: str | Path, head: bool = False) -> dict[str, torch.Te
     emopy exports keep batch norm unfolded, so ONNX initializers carry the state-dict names
     (prefixed `model.` by the export wrapper).
     """
-    path = Path(weights)
-    if not path.exists():
-        try:
-            path = resolve_model(weights)  # a shipped model name such as "ferplus"
-        except ModelFileError:
-            raise ModelFileError(f"{weights}: no such weights file or shipped model (give a run's best-*.pt, "
-                                 "an exported .onnx, or a name from `emopy models`)") from None
+    try:
+        path = resolve_model(weights)  # a shipped model name such as "ferplus" (wins over a folder of that name), or a file
+    except ModelFileError:
+        raise ModelFileError(f"{weights}: no such weights file or shipped model (give a run's best-*.pt, "
+                             "an exported .onnx, or a name from `emopy models`)") from None
     if path.suffix == ".onnx":
         import onnx
         from onnx import numpy_helper
@@ -42,7 +41,11 @@ def weights_state(weights: str | Path, head: bool = False) -> dict[str, torch.Te
                 tensors[node.output[0]] = tensors[node.input[0]]
         state = {k.removeprefix("model."): v for k, v in tensors.items()}
     else:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        try:  # tensors and plain containers only: a .pt from elsewhere cannot run code while loading
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            raise ModelFileError(f"{path}: not a plain weights file (it holds Python objects torch will not load "
+                                 f"safely: {str(exc).splitlines()[0][:200]})") from None
         state = state.get("model", state)
     return {k: v for k, v in state.items() if head or not k.startswith("head.")}
 

@@ -16,7 +16,7 @@ from ..modelcard import ModelCard
 from ..portable import portable
 from ..predict.runtime import Classifier
 from .evaluate import card_fields
-from .export import export_onnx
+from .export import export_onnx, write_card
 from .plots import plot_confusion, plot_curves
 
 PROTOCOLS = {
@@ -62,7 +62,7 @@ def finish_run(trainer, export: bool = True) -> dict:
             plot_confusion(test["confusion_matrix"], list(head.label_names), out / f"{card.name}.confusion.png",
                            f"{card.name} PrivateTest acc {test['accuracy']:.3f}")
             (out / f"{card.name}.test.json").write_text(json.dumps(test, indent=1))
-        export_onnx(trainer.model, replace(card, **fields), path, head_slice=(start, stop))
+        write_card(path, replace(clf.card, **fields))  # the measured fields into the exported file (weights unchanged)
         results[head.name] = {"onnx": str(path), **fields["metrics"], "temperature": fields["temperature"]}
         start = stop
     return results

@@ -90,7 +90,7 @@ def export_run(out: str | Path) -> dict:
 
     out = Path(out)
     info = json.loads((out / "run.json").read_text())
-    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)
     cfg = TrainConfig(**{k: v for k, v in state["config"].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}})
     cfg.augment = tuple(cfg.augment)
     heads = info["heads"] if set(info["heads"]) <= {"fer2013", "ferplus"} else None  # else the default name "emotions"

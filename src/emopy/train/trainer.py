@@ -210,7 +210,7 @@ class Trainer:
         ckpt = self.out / "checkpoint.pt"
         if not ckpt.exists():
             return False
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
         if state["heads"] != [(h.name, list(h.label_names)) for h in self.heads]:
             raise ConfigError(f"{ckpt} belongs to a different run (labels {state['heads']}); use another --out")
         old = {**asdict(TrainConfig()), **state["config"], "threads": 0}  # fields added since default as before
@@ -315,5 +315,5 @@ class Trainer:
 
     def load_best(self, head: str) -> None:
         """Load the weights selected on validation for `head`."""
-        state = torch.load(self.out / f"best-{head}.pt", map_location="cpu", weights_only=False)
+        state = torch.load(self.out / f"best-{head}.pt", map_location="cpu", weights_only=True)
         self.model.load_state_dict(state["model"])
