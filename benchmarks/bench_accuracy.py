@@ -25,7 +25,11 @@ def cases(data: Path) -> list[tuple[str, str, dict]]:
         ("fer2013 / FER2013 PrivateTest", "fer2013", dict(data=fer, split="PrivateTest")),
         ("fer2013 / FER2013 PrivateTest, flip TTA", "fer2013", dict(data=fer, split="PrivateTest", tta=True)),
         ("ferplus / FER+ Test (majority)", "ferplus", dict(data=fer, ferplus_labels=plus, split="PrivateTest")),
-        ("ferplus / FER+ Test (majority), flip TTA", "ferplus", dict(data=fer, ferplus_labels=plus, split="PrivateTest", tta=True)),
+        (
+            "ferplus / FER+ Test (majority), flip TTA",
+            "ferplus",
+            dict(data=fer, ferplus_labels=plus, split="PrivateTest", tta=True),
+        ),
         ("fer2013 / CK+48, 6 shared classes", "fer2013", dict(data=ck, emotions=SHARED6)),
         ("ferplus / CK+48, 6 shared classes", "ferplus", dict(data=ck, emotions=SHARED6)),
         ("ferplus / CK+48, 7 classes (with contempt)", "ferplus", dict(data=ck, emotions=SHARED6 + ",contempt")),
@@ -34,7 +38,9 @@ def cases(data: Path) -> list[tuple[str, str, dict]]:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--data", type=Path, default=Path(os.environ.get("EMOPY_DATA", HERE.parent.parent / "shared" / "data")))
+    p.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("EMOPY_DATA", HERE.parent.parent / "shared" / "data"))
+    )
     args = p.parse_args()
     (HERE / "figures").mkdir(exist_ok=True)
     results = {}
@@ -44,8 +50,20 @@ def main() -> None:
         results[title] = r
         print(f"| {title} | {r['n']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['excluded']['n']} |")
         if not kw.get("tta"):
-            slug = title.split(",")[0].replace(" / ", "_").replace(" ", "_").replace("+", "plus").replace("(", "").replace(")", "")
-            plot_confusion(r["confusion_matrix"], r["labels"], HERE / "figures" / f"confusion_{slug}.png", f"{title}: {r['accuracy']:.3f}")
+            slug = (
+                title.split(",")[0]
+                .replace(" / ", "_")
+                .replace(" ", "_")
+                .replace("+", "plus")
+                .replace("(", "")
+                .replace(")", "")
+            )
+            plot_confusion(
+                r["confusion_matrix"],
+                r["labels"],
+                HERE / "figures" / f"confusion_{slug}.png",
+                f"{title}: {r['accuracy']:.3f}",
+            )
     (HERE / "accuracy.json").write_text(json.dumps(results, indent=1))
     for title, r in results.items():
         if "TTA" in title:

@@ -36,15 +36,29 @@ def write_frames(folder: Path, n: int) -> None:
 
 
 def run_engine(engine: str, folder: Path, out: Path) -> dict:
-    cmd = [sys.executable, "-c", "from emopy.cli import main; main()", "batch", str(folder), "--out", str(out), "--engine", engine]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from emopy.cli import main; main()",
+        "batch",
+        str(folder),
+        "--out",
+        str(out),
+        "--engine",
+        engine,
+    ]
     t0 = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if res.returncode:
         raise SystemExit(res.stderr[-2000:])
     summary = json.loads(res.stdout.strip().splitlines()[-1])
-    return {"engine": engine, "images": summary["processed"], "wall_s": round(wall, 1),
-            "images_per_s": round(summary["processed"] / wall, 1)}
+    return {
+        "engine": engine,
+        "images": summary["processed"],
+        "wall_s": round(wall, 1),
+        "images_per_s": round(summary["processed"] / wall, 1),
+    }
 
 
 def ray_task_overhead(tasks: int) -> dict:

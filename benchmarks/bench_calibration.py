@@ -30,14 +30,18 @@ SIX = ["anger", "disgust", "fear", "happiness", "sadness", "surprise"]
 
 def recall_table(truth: np.ndarray, pred: np.ndarray) -> dict:
     """Accuracy and per-class recall over the six classes."""
-    return {"accuracy": round(float((truth == pred).mean()), 4),
-            "recall": {e: round(float((pred[truth == i] == i).mean()), 3) for i, e in enumerate(SIX)}}
+    return {
+        "accuracy": round(float((truth == pred).mean()), 4),
+        "recall": {e: round(float((pred[truth == i] == i).mean()), 3) for i, e in enumerate(SIX)},
+    }
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--model", default="default")
-    p.add_argument("--data", type=Path, default=Path(os.environ.get("EMOPY_DATA", HERE.parent.parent / "shared" / "data")))
+    p.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("EMOPY_DATA", HERE.parent.parent / "shared" / "data"))
+    )
     p.add_argument("--json", type=Path)
     args = p.parse_args()
     files = sorted((args.data / "ckplus48").glob("*/*.png"))
@@ -55,15 +59,18 @@ def main() -> None:
     cols = [full.emotions.index(e) for e in SIX]
     out = {"model": full.classifier.card.name, "n": int(keep.sum())}
     plus = "contempt" in full.emotions  # FER+ labels, else FER2013's
-    fer = load_dataset(args.data / "fer2013/fer2013.csv.gz", ferplus_labels=args.data / "ferplus/fer2013new.csv" if plus else None)
+    fer = load_dataset(
+        args.data / "fer2013/fer2013.csv.gz", ferplus_labels=args.data / "ferplus/fer2013new.csv" if plus else None
+    )
     for balance in (0.0, 0.25, 0.5, 1.0):
         model = FERModel(SIX, args.model, balance=balance)
         for split in ("PublicTest", "PrivateTest"):
             part = fer.select_split(split)
             pred = FERModel(None, args.model, balance=balance).predict_proba(part.images).argmax(1)
             names = [full.emotions[i] for i in pred]
-            out.setdefault(f"balance {balance}", {})[f"fer_{split}"] = round(float(np.mean(
-                [n == part.label_names[t] for n, t in zip(names, part.labels)])), 4)
+            out.setdefault(f"balance {balance}", {})[f"fer_{split}"] = round(
+                float(np.mean([n == part.label_names[t] for n, t in zip(names, part.labels)])), 4
+            )
         plain = model.predict_proba(images)
         calibrated, crude = plain.copy(), plain.copy()
         single = np.zeros(len(label), bool)
@@ -76,8 +83,10 @@ def main() -> None:
             calibrated[idx] = person.predict_proba(images[idx])
             z = all_logp[idx][:, cols] - all_logp[others][:, cols].mean(0)  # the issue's crude check: no reference
             crude[idx] = np.exp(z - z.max(1, keepdims=True))
-        out[f"balance {balance}"].update(ckplus=recall_table(truth[keep], plain[keep].argmax(1)),
-                                         ckplus_calibrated=recall_table(truth[keep], calibrated[keep].argmax(1)))
+        out[f"balance {balance}"].update(
+            ckplus=recall_table(truth[keep], plain[keep].argmax(1)),
+            ckplus_calibrated=recall_table(truth[keep], calibrated[keep].argmax(1)),
+        )
         if balance == 0.0:
             out["crude_no_reference"] = recall_table(truth[keep], crude[keep].argmax(1))
     out["single_sequence_uncalibrated"] = int((single & keep).sum())

@@ -30,8 +30,23 @@ def write_folders(root: Path, n: int) -> None:
 
 
 def train(data: Path, out: Path, arch: str, epochs: int, nproc: int, threads: int) -> float:
-    cmd = [sys.executable, "-c", "from emopy.cli import main; main()", "train", "--arch", arch, "--data", str(data),
-           "--out", str(out), "--epochs", str(epochs), "--threads", str(threads), "--no-export"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from emopy.cli import main; main()",
+        "train",
+        "--arch",
+        arch,
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--epochs",
+        str(epochs),
+        "--threads",
+        str(threads),
+        "--no-export",
+    ]
     if nproc > 1:
         cmd += ["--nproc", str(nproc)]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
@@ -53,8 +68,19 @@ def main() -> None:
         write_folders(data, a.images)
         single = train(data, Path(tmp) / "one", a.arch, a.epochs, 1, a.nproc)
         ddp = train(data, Path(tmp) / "ddp", a.arch, a.epochs, a.nproc, 1)
-    print(json.dumps({"arch": a.arch, "images": a.images, "single_process_threads": a.nproc,
-                      "single_images_per_s": single, "ddp_processes": a.nproc, "ddp_images_per_s": ddp}, indent=1))
+    print(
+        json.dumps(
+            {
+                "arch": a.arch,
+                "images": a.images,
+                "single_process_threads": a.nproc,
+                "single_images_per_s": single,
+                "ddp_processes": a.nproc,
+                "ddp_images_per_s": ddp,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """Prediction figures for benchmarks/RESULTS.md.
 
-  python benchmarks/bench_predict.py speed   [--model default] [--detector auto]
-      = `emopy bench --json`: classifier faces/s at batch 1 and 64, ms per 640x480 frame, import + load s.
-  python benchmarks/bench_predict.py margin  [--model default] [--data ../shared/data] [--limit 0]
-      CK+48 accuracy on crops pasted into 640x480 frames (benchmarks/detection.py) for several crop
-      margins, next to the accuracy on the original crops (no detection); on the emotions CK+48 and
-      the model share. The margin with the best pasted-frame accuracy is the one to put in the card.
-      Also, model-free: the mean correlation of each margin's aligned crop with the original crop
-      (highest where detection + alignment reproduce the crops' own framing).
+python benchmarks/bench_predict.py speed   [--model default] [--detector auto]
+    = `emopy bench --json`: classifier faces/s at batch 1 and 64, ms per 640x480 frame, import + load s.
+python benchmarks/bench_predict.py margin  [--model default] [--data ../shared/data] [--limit 0]
+    CK+48 accuracy on crops pasted into 640x480 frames (benchmarks/detection.py) for several crop
+    margins, next to the accuracy on the original crops (no detection); on the emotions CK+48 and
+    the model share. The margin with the best pasted-frame accuracy is the one to put in the card.
+    Also, model-free: the mean correlation of each margin's aligned crop with the original crop
+    (highest where detection + alignment reproduce the crops' own framing).
 """
 
 from __future__ import annotations
@@ -55,15 +55,24 @@ def margin_accuracy(model: str, data: Path, limit: int, detector: str, seed: int
         for m in MARGINS:
             crops[m].append(align_face(frame, dets[j], margin=m, size=size))
     direct = fer.predict_proba(np.stack([f for _, f in kept])).argmax(1)
-    out = {"model": fer.classifier.card.name, "detector": fer.detector.name, "emotions": shared, "faces": len(kept),
-           "detected": int(found.sum()), "card_face_margin": fer.classifier.card.face_margin,
-           "accuracy_original_crops": round(float((direct == truth).mean()), 4), "accuracy_by_margin": {}}
+    out = {
+        "model": fer.classifier.card.name,
+        "detector": fer.detector.name,
+        "emotions": shared,
+        "faces": len(kept),
+        "detected": int(found.sum()),
+        "card_face_margin": fer.classifier.card.face_margin,
+        "accuracy_original_crops": round(float((direct == truth).mean()), 4),
+        "accuracy_by_margin": {},
+    }
     originals = np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for _, f in kept])[found]
     out["crop_correlation_by_margin"] = {}
     for m in MARGINS:
         pred = fer.classify(np.stack(crops[m])).argmax(1)
         out["accuracy_by_margin"][str(m)] = round(float((pred == truth[found]).mean()), 4)
-        out["crop_correlation_by_margin"][str(m)] = round(float(np.mean([_ncc(a, b) for a, b in zip(crops[m], originals)])), 4)
+        out["crop_correlation_by_margin"][str(m)] = round(
+            float(np.mean([_ncc(a, b) for a, b in zip(crops[m], originals)])), 4
+        )
     return out
 
 

@@ -1,6 +1,7 @@
 """Load benchmark of `emopy serve` on loopback: requests/s and p50/p99 latency of POST /v1/predict.
 
-  python benchmarks/bench_server.py [--clients 8] [--seconds 10] [--max-requests 5000] [--workers 1] [--store] [--orderings N]
+  python benchmarks/bench_server.py [--clients 8] [--seconds 10] [--max-requests 5000] [--workers 1] [--store]
+  [--orderings N]
 
 Starts its own server on 127.0.0.1 (a temporary SQLite file), sends a 640x480 JPEG with one face
 (the shipped example photo) from `--clients` concurrent clients until `--seconds` pass or
@@ -56,8 +57,20 @@ def free_port() -> int:
 
 def start_server(port: int, db: str, workers: int) -> subprocess.Popen:
     """`emopy serve` in its own process group, ready once /health answers."""
-    cmd = [sys.executable, "-c", "from emopy.cli import main; main()", "serve", "--host", "127.0.0.1",
-           "--port", str(port), "--db", db, "--workers", str(workers)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from emopy.cli import main; main()",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db",
+        db,
+        "--workers",
+        str(workers),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     end = time.monotonic() + 60
     while time.monotonic() < end:
@@ -70,7 +83,9 @@ def start_server(port: int, db: str, workers: int) -> subprocess.Popen:
     raise SystemExit("server did not start within 60 s")
 
 
-def load(url: str, image: bytes, clients: int, seconds: float, max_requests: int, store: bool, orders: list[str | None]) -> dict:
+def load(
+    url: str, image: bytes, clients: int, seconds: float, max_requests: int, store: bool, orders: list[str | None]
+) -> dict:
     """Run the clients, each request with the next of `orders`; latencies of successful requests and the error count."""
     latencies: list[float] = []
     errors = [0]
@@ -89,7 +104,10 @@ def load(url: str, image: bytes, clients: int, seconds: float, max_requests: int
                 fields = {"store": str(store).lower(), **({"emotions": emotions} if emotions else {})}
                 t0 = time.perf_counter()
                 try:
-                    ok = c.post("/v1/predict", files={"image": ("f.jpg", image, "image/jpeg")}, data=fields).status_code == 200
+                    ok = (
+                        c.post("/v1/predict", files={"image": ("f.jpg", image, "image/jpeg")}, data=fields).status_code
+                        == 200
+                    )
                 except httpx.HTTPError:
                     ok = False
                 with lock:
@@ -103,10 +121,14 @@ def load(url: str, image: bytes, clients: int, seconds: float, max_requests: int
         t.join()
     wall = time.perf_counter() - t0
     ms = np.array(latencies) * 1000
-    return {"requests": len(latencies), "errors": errors[0], "seconds": round(wall, 2),
-            "requests_per_s": round(len(latencies) / wall, 1),
-            "p50_ms": round(float(np.percentile(ms, 50)), 1) if len(ms) else None,
-            "p99_ms": round(float(np.percentile(ms, 99)), 1) if len(ms) else None}
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "seconds": round(wall, 2),
+        "requests_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 1) if len(ms) else None,
+        "p99_ms": round(float(np.percentile(ms, 99)), 1) if len(ms) else None,
+    }
 
 
 def main() -> None:
@@ -116,7 +138,9 @@ def main() -> None:
     ap.add_argument("--max-requests", type=int, default=5000)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--store", action="store_true", help="Ask the server to store each image's face crops.")
-    ap.add_argument("--orderings", type=int, default=0, help="Rotate through N orders of the emotions (0: no emotions field).")
+    ap.add_argument(
+        "--orderings", type=int, default=0, help="Rotate through N orders of the emotions (0: no emotions field)."
+    )
     args = ap.parse_args()
     image = frame_jpeg()
     orders = orderings(args.orderings)
@@ -130,8 +154,21 @@ def main() -> None:
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(20)
-    print(json.dumps({"endpoint": "POST /v1/predict", "image": "640x480 JPEG, 1 face", "clients": args.clients,
-                      "workers": args.workers, "store": args.store, "orderings": args.orderings, "cpu_count": os.cpu_count(), **res}, indent=1))
+    print(
+        json.dumps(
+            {
+                "endpoint": "POST /v1/predict",
+                "image": "640x480 JPEG, 1 face",
+                "clients": args.clients,
+                "workers": args.workers,
+                "store": args.store,
+                "orderings": args.orderings,
+                "cpu_count": os.cpu_count(),
+                **res,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -65,15 +65,21 @@ def stream_fps(path: Path, detector: str, every: int, threads: int, model: str) 
     from emopy.stream import EmotionStream
 
     fer = FERModel(None, model, detector=detector, threads=threads)
-    fer.detector  # load outside the timing
+    _ = fer.detector  # load outside the timing
     n = one = 0
     start = time.perf_counter()
     for frame in EmotionStream(path, fer, detect_every=every):
         n += 1
         one += len(frame.faces) == 1
     secs = time.perf_counter() - start
-    return {"detector": detector, "detect_every": every, "frames": n, "one_face": one, "fps": round(n / secs, 1),
-            "ms_per_frame": round(1000 * secs / n, 2)}
+    return {
+        "detector": detector,
+        "detect_every": every,
+        "frames": n,
+        "one_face": one,
+        "fps": round(n / secs, 1),
+        "ms_per_frame": round(1000 * secs / n, 2),
+    }
 
 
 def main() -> None:
@@ -96,8 +102,14 @@ def main() -> None:
         a.seconds, detectors, a.detect_every = 1.0, detectors[:1], [1]
     with tempfile.TemporaryDirectory() as tmp:
         video = make_video(Path(tmp) / "bench.mp4", a.seconds)
-        results = {"video": "640x480 30fps one face", "seconds": a.seconds, "threads": a.threads,
-                   "cpus": os.cpu_count(), "decode_fps": round(decode_fps(video), 1), "runs": []}
+        results = {
+            "video": "640x480 30fps one face",
+            "seconds": a.seconds,
+            "threads": a.threads,
+            "cpus": os.cpu_count(),
+            "decode_fps": round(decode_fps(video), 1),
+            "runs": [],
+        }
         print(f"decode only: {results['decode_fps']} fps")
         print(f"{'detector':<10} {'every':>5} {'fps':>7} {'ms/frame':>9} {'1 face':>8}")
         for det in detectors:

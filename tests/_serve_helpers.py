@@ -51,7 +51,9 @@ class ServerProcess:
         args = [*cmd, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db, "--workers", str(workers)]
         full_env = {**os.environ, "EMOPY_THREADS": "1", "OMP_NUM_THREADS": "1", **(env or {})}
         self.log = log.open("ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=full_env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            args, stdout=self.log, stderr=subprocess.STDOUT, env=full_env, start_new_session=True
+        )
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Poll /health until it answers 200."""
@@ -103,9 +105,18 @@ def quick_story(seconds: float = 1.5) -> dict:
         "title": "quick",
         "start": "start",
         "segments": {
-            "start": {"card": "Look at the camera", "duration": seconds,
-                      "decision": {"emotions": ["happiness", "sadness"], "window": seconds, "threshold": 0.5, "min_frames": 3,
-                                   "branches": {"happiness": "smile", "sadness": "frown"}, "default": "nobody"}},
+            "start": {
+                "card": "Look at the camera",
+                "duration": seconds,
+                "decision": {
+                    "emotions": ["happiness", "sadness"],
+                    "window": seconds,
+                    "threshold": 0.5,
+                    "min_frames": 3,
+                    "branches": {"happiness": "smile", "sadness": "frown"},
+                    "default": "nobody",
+                },
+            },
             "smile": {"card": "You smiled", "duration": 0.3},
             "frown": {"card": "You frowned", "duration": 0.3},
             "nobody": {"media": "clips/empty.webm", "duration": 0.3},

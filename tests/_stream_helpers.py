@@ -7,16 +7,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emopy import FERModel
-
 from _predict_helpers import face_patch
+from emopy import FERModel
 
 # Brightness of the pasted face stands for an expression; `BrightnessModel` reads it back from the aligned crop.
 SCALES = {"anger": 1.4, "neutral": 0.8, "fear": 0.5}
 
 
-def make_video(path: Path, script: list[tuple[float, str | None]], fps: float = 6.0, size: tuple[int, int] = (320, 240),
-               drift: int = 0) -> Path:
+def make_video(
+    path: Path,
+    script: list[tuple[float, str | None]],
+    fps: float = 6.0,
+    size: tuple[int, int] = (320, 240),
+    drift: int = 0,
+) -> Path:
     """Write a video: for each (seconds, emotion or None) the face with that brightness (or no face)."""
     w, h = size
     patch = face_patch(0.6)

@@ -27,7 +27,9 @@ def data_dir() -> Path:
     env = os.environ.get("EMOPY_DATA")
     path = Path(env) if env else PROJECT_ROOT.parent / "shared" / "data"
     if not path.is_dir():
-        pytest.skip(f"shared datasets not found at {path} (set EMOPY_DATA to the folder holding fer2013/, ferplus/, ckplus48/)")
+        pytest.skip(
+            f"shared datasets not found at {path} (set EMOPY_DATA to the folder holding fer2013/, ferplus/, ckplus48/)"
+        )
     return path
 
 
@@ -153,9 +155,16 @@ def flat(value: int) -> np.ndarray:
 def gen():
     """The data generators above, for tests that write their own fixtures in tmp_path."""
     return types.SimpleNamespace(
-        pattern=pattern, write_image=write_image, class_folders=class_folders, sequence_folders=sequence_folders,
-        fer2013_csv=fer2013_csv_file, fer2013_pattern_rows=fer2013_pattern_rows, pixels=pixels, flat=flat,
-        FER2013_CODES=FER2013_CODES, FERPLUS_HEADER=FERPLUS_HEADER,
+        pattern=pattern,
+        write_image=write_image,
+        class_folders=class_folders,
+        sequence_folders=sequence_folders,
+        fer2013_csv=fer2013_csv_file,
+        fer2013_pattern_rows=fer2013_pattern_rows,
+        pixels=pixels,
+        flat=flat,
+        FER2013_CODES=FER2013_CODES,
+        FERPLUS_HEADER=FERPLUS_HEADER,
     )
 
 
@@ -239,7 +248,9 @@ def make_client(tmp_path, predictor):
     clients = []
 
     def make(**kw):
-        settings = Settings(**{"db": f"sqlite:///{tmp_path / 'emopy.db'}", "allowed_hosts": ["testserver"], **kw})  # TestClient's Host
+        settings = Settings(
+            **{"db": f"sqlite:///{tmp_path / 'emopy.db'}", "allowed_hosts": ["testserver"], **kw}
+        )  # TestClient's Host
         client = TestClient(create_app(settings, predictor=predictor))
         clients.append(client.__enter__())
         return client
@@ -256,7 +267,8 @@ def client(make_client):
 
 @pytest.fixture()
 def stored_client(make_client, db_url):
-    """A client on each database backend in turn (SQLite file, PostgreSQL), for the storage tests; it sends the API key."""
+    """A client on each database backend in turn (SQLite file, PostgreSQL), for the storage tests; it sends the API
+    key."""
     client = make_client(db=db_url, api_key="s3cret")
     client.headers["X-API-Key"] = "s3cret"
     return client

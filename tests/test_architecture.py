@@ -12,14 +12,45 @@ import emopy.errors
 SRC = Path(emopy.__file__).parent
 
 PUBLIC = {
-    "EMOTIONS", "BodyTooSlow", "CalibrationError", "ConfigError", "DataError", "Dataset", "EmopyError", "FERModel",
-    "FetchError", "ImageDecodeError", "MissingExtraError", "ModelFileError", "PayloadTooLarge", "SourceError",
-    "StoryError", "UnknownEmotionError", "UnknownModelError", "UnknownStory", "__version__", "create_model",
-    "list_models", "list_pretrained", "load_dataset", "resolve",
+    "EMOTIONS",
+    "BodyTooSlow",
+    "CalibrationError",
+    "ConfigError",
+    "DataError",
+    "Dataset",
+    "EmopyError",
+    "FERModel",
+    "FetchError",
+    "ImageDecodeError",
+    "MissingExtraError",
+    "ModelFileError",
+    "PayloadTooLarge",
+    "SourceError",
+    "StoryError",
+    "UnknownEmotionError",
+    "UnknownModelError",
+    "UnknownStory",
+    "__version__",
+    "create_model",
+    "list_models",
+    "list_pretrained",
+    "load_dataset",
+    "resolve",
 }
 # Each package may import its own layer and the layers below it; `core` is the top-level modules.
-LAYERS = {"core": 0, "data": 1, "models": 1, "predict": 1, "train": 2, "stream": 2, "batch": 3, "serve": 3,
-          "experiments": 3, "cli": 4, "__main__": 5}
+LAYERS = {
+    "core": 0,
+    "data": 1,
+    "models": 1,
+    "predict": 1,
+    "train": 2,
+    "stream": 2,
+    "batch": 3,
+    "serve": 3,
+    "experiments": 3,
+    "cli": 4,
+    "__main__": 5,
+}
 
 
 def test_the_public_names_are_pinned_and_all_resolve():
@@ -32,7 +63,9 @@ def test_every_exception_lives_in_errors_and_is_exported():
     defined = []
     for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "").endswith(("Error", "Exception")) for b in node.bases):
+            if isinstance(node, ast.ClassDef) and any(
+                getattr(b, "id", "").endswith(("Error", "Exception")) for b in node.bases
+            ):
                 defined.append((path.relative_to(SRC).as_posix(), node.name))
     assert defined and {p for p, _ in defined} == {"errors.py"}, defined
     errors = {n for n, c in inspect.getmembers(emopy.errors, inspect.isclass) if issubclass(c, emopy.errors.EmopyError)}
@@ -81,7 +114,7 @@ def test_the_import_graph_has_no_circle():
         state[node] = "open"
         for nxt in sorted(edges[node]):
             if state.get(nxt) == "open":
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, stack + [nxt])
         state[node] = "done"

@@ -1,4 +1,5 @@
-"""Per-viewer calibration: FERModel.calibrate, `emopy predict --baseline`, EmotionStream(calibrate_s), story segments."""
+"""Per-viewer calibration: FERModel.calibrate, `emopy predict --baseline`, EmotionStream(calibrate_s), story
+segments."""
 
 from __future__ import annotations
 
@@ -82,11 +83,17 @@ def test_predict_baseline_cli(cli, tmp_path):
     assert "calibrated on 1 face(s)" in res.stderr
 
 
-@pytest.mark.parametrize("setup, message", [
-    (lambda p: p.mkdir(), "no image files in this folder"),
-    (lambda p: None, "no such file or folder"),
-    (lambda p: (p.mkdir(), cv2.imwrite(str(p / "wall.png"), np.full((240, 320, 3), 90, np.uint8))), "no face found"),
-])
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda p: p.mkdir(), "no image files in this folder"),
+        (lambda p: None, "no such file or folder"),
+        (
+            lambda p: (p.mkdir(), cv2.imwrite(str(p / "wall.png"), np.full((240, 320, 3), 90, np.uint8))),
+            "no face found",
+        ),
+    ],
+)
 def test_predict_baseline_bad_input(cli, tmp_path, setup, message):
     rest = tmp_path / "rest"
     setup(rest)
@@ -113,19 +120,50 @@ def test_stream_calibrates_after_the_first_seconds(resting_video):
 
 
 def test_story_calibration_segment(resting_video):
-    story = parse_story({"start": "rest", "segments": {
-        "rest": {"card": "Relax and look at the screen", "duration": 1, "calibrate": True, "next": "scene"},
-        "scene": {"card": "Sirens.", "duration": 2, "decision": {
-            "emotions": ["calm", "fear"], "window": 1, "threshold": 0.5, "branches": {"calm": "end"}, "default": "end"}},
-        "end": {"card": "THE END", "duration": 0.1}}})
+    story = parse_story(
+        {
+            "start": "rest",
+            "segments": {
+                "rest": {"card": "Relax and look at the screen", "duration": 1, "calibrate": True, "next": "scene"},
+                "scene": {
+                    "card": "Sirens.",
+                    "duration": 2,
+                    "decision": {
+                        "emotions": ["calm", "fear"],
+                        "window": 1,
+                        "threshold": 0.5,
+                        "branches": {"calm": "end"},
+                        "default": "end",
+                    },
+                },
+                "end": {"card": "THE END", "duration": 0.1},
+            },
+        }
+    )
     stream = EmotionStream(resting_video, threads=1)
     log = run_on_stream(story, stream, calibrator=stream)
     assert log.path == ["rest", "scene", "end"]
     assert log.extra["calibration"]["faces"] >= 4 and log.to_dict()["calibration"] == log.extra["calibration"]
     assert log.steps[1].decision.emotion == "neutral"
     with pytest.raises(StoryError, match="segments.rest: a calibrate segment measures the viewer at rest"):
-        parse_story({"start": "rest", "segments": {"rest": {"card": "x", "duration": 2, "calibrate": True, "decision": {
-            "emotions": ["calm"], "window": 1, "branches": {"calm": "rest"}, "default": "rest"}}}})
+        parse_story(
+            {
+                "start": "rest",
+                "segments": {
+                    "rest": {
+                        "card": "x",
+                        "duration": 2,
+                        "calibrate": True,
+                        "decision": {
+                            "emotions": ["calm"],
+                            "window": 1,
+                            "branches": {"calm": "rest"},
+                            "default": "rest",
+                        },
+                    }
+                },
+            }
+        )
 
 
 def test_balance_finds_rare_emotions_more_often(model):
@@ -136,7 +174,9 @@ def test_balance_finds_rare_emotions_more_often(model):
     balanced = FERModel(balance=1.0, threads=1).predict_proba(crops)[0]
     ratio = balanced / plain  # each emotion scaled by 1 / prior, renormalised: rarer emotions gain more
     rare, common = int(np.argmin(prior)), int(np.argmax(prior))
-    assert ratio[rare] > ratio[common] and ratio[rare] / ratio[common] == pytest.approx(np.exp(prior[common] - prior[rare]), rel=1e-3)
+    assert ratio[rare] > ratio[common] and ratio[rare] / ratio[common] == pytest.approx(
+        np.exp(prior[common] - prior[rare]), rel=1e-3
+    )
     with pytest.raises(ValueError, match="balance must be between 0"):
         FERModel(balance=2.0)
 

@@ -12,14 +12,46 @@ FER2013_COUNTS = {
 FER2013_LABELS = ["anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral"]
 # FER+ under emopy's majority protocol (emopy.data.ferplus), measured once from the shared files
 FERPLUS_COUNTS = {
-    "Training": {"anger": 2100, "disgust": 119, "fear": 532, "happiness": 7287, "sadness": 3014, "surprise": 3149,
-                 "neutral": 8740, "contempt": 119},
-    "PublicTest": {"anger": 287, "disgust": 24, "fear": 62, "happiness": 865, "sadness": 351, "surprise": 415,
-                   "neutral": 1182, "contempt": 13},
-    "PrivateTest": {"anger": 273, "disgust": 18, "fear": 83, "happiness": 893, "sadness": 384, "surprise": 396,
-                    "neutral": 1090, "contempt": 16},
+    "Training": {
+        "anger": 2100,
+        "disgust": 119,
+        "fear": 532,
+        "happiness": 7287,
+        "sadness": 3014,
+        "surprise": 3149,
+        "neutral": 8740,
+        "contempt": 119,
+    },
+    "PublicTest": {
+        "anger": 287,
+        "disgust": 24,
+        "fear": 62,
+        "happiness": 865,
+        "sadness": 351,
+        "surprise": 415,
+        "neutral": 1182,
+        "contempt": 13,
+    },
+    "PrivateTest": {
+        "anger": 273,
+        "disgust": 18,
+        "fear": 83,
+        "happiness": 893,
+        "sadness": 384,
+        "surprise": 396,
+        "neutral": 1090,
+        "contempt": 16,
+    },
 }
-CKPLUS_COUNTS = {"anger": 135, "disgust": 177, "fear": 75, "happiness": 207, "sadness": 84, "surprise": 249, "contempt": 54}
+CKPLUS_COUNTS = {
+    "anger": 135,
+    "disgust": 177,
+    "fear": 75,
+    "happiness": 207,
+    "sadness": 84,
+    "surprise": 249,
+    "contempt": 54,
+}
 
 
 def table(output: str) -> dict[str, list[int]]:
@@ -40,8 +72,11 @@ def test_info_table_on_generated_csv(cli, tmp_path, gen):
     assert "16 images" in res.output and "skipped 0" in res.output
     header = next(line for line in res.output.splitlines() if line.startswith("split"))
     assert header.split() == ["split", *FER2013_LABELS, "total"]
-    assert table(res.output) == {"Training": [2, 0, 0, 2, 2, 0, 2, 8], "PublicTest": [1, 0, 0, 1, 1, 0, 1, 4],
-                                 "PrivateTest": [1, 0, 0, 1, 1, 0, 1, 4]}
+    assert table(res.output) == {
+        "Training": [2, 0, 0, 2, 2, 0, 2, 8],
+        "PublicTest": [1, 0, 0, 1, 1, 0, 1, 4],
+        "PrivateTest": [1, 0, 0, 1, 1, 0, 1, 4],
+    }
 
 
 def test_info_json_subset_folders(cli, blob_folders):
@@ -86,7 +121,11 @@ def test_ferplus_counts(cli, fer2013_csv, ferplus_csv):
     assert info["labels"] == FER2013_LABELS + ["contempt"]
     assert info["skipped"] == 0
     assert info["counts"] == FERPLUS_COUNTS
-    assert {s: sum(c.values()) for s, c in info["counts"].items()} == {"Training": 25060, "PublicTest": 3199, "PrivateTest": 3153}
+    assert {s: sum(c.values()) for s, c in info["counts"].items()} == {
+        "Training": 25060,
+        "PublicTest": 3199,
+        "PrivateTest": 3153,
+    }
 
 
 def test_ckplus48_counts(cli, ckplus_dir):

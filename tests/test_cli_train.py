@@ -26,14 +26,32 @@ def test_train_unknown_arch_is_a_clean_error(cli, blob_folders, tmp_path):
 
 
 def test_train_unknown_emotion_is_a_clean_error(cli, blob_folders, tmp_path):
-    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--out", tmp_path / "r", "--emotions", "happy,bored")
+    res = cli(
+        "train", "--arch", "vgg_small", "--data", blob_folders, "--out", tmp_path / "r", "--emotions", "happy,bored"
+    )
     assert res.exit_code == 2 and "unknown emotion 'bored'" in res.output
 
 
 def test_train_subset_of_emotions(cli, blob_folders, tmp_path):
     out = tmp_path / "r"
-    res = cli("train", "--arch", "ConvolutionalNNDropout", "--data", blob_folders, "--out", out, "--emotions", "calm,happy",
-              "--epochs", 1, "--batch-size", 16, "--threads", 1, "--no-export")
+    res = cli(
+        "train",
+        "--arch",
+        "ConvolutionalNNDropout",
+        "--data",
+        blob_folders,
+        "--out",
+        out,
+        "--emotions",
+        "calm,happy",
+        "--epochs",
+        1,
+        "--batch-size",
+        16,
+        "--threads",
+        1,
+        "--no-export",
+    )
     assert res.exit_code == 0, res.output
     assert json.loads((out / "run.json").read_text())["emotions"] == ["neutral", "happiness"]
     assert not list(out.glob("*.onnx"))  # --no-export

@@ -48,8 +48,11 @@ def pair(tmp_path, gen):
     """A FER2013 CSV whose row i has pixel value i, and a vote file labelling row i with CASES[i]."""
     usages = ["Training", "PublicTest", "PrivateTest"]
     fer = gen.fer2013_csv(tmp_path / "fer2013.csv", [(i % 7, gen.flat(i), usages[i % 3]) for i in range(len(CASES))])
-    labels = vote_file(tmp_path / "fer2013new.csv", [(usages[i % 3], name and f"fer{i:07d}.png", v) for i, (v, _, name) in enumerate(CASES)],
-                       gen.FERPLUS_HEADER)
+    labels = vote_file(
+        tmp_path / "fer2013new.csv",
+        [(usages[i % 3], name and f"fer{i:07d}.png", v) for i, (v, _, name) in enumerate(CASES)],
+        gen.FERPLUS_HEADER,
+    )
     return fer, labels
 
 
@@ -81,14 +84,23 @@ def test_soft_labels_are_vote_distribution(pair):
 
 
 def test_join_is_row_by_row_when_fer2013_rows_are_skipped(tmp_path, gen):
-    fer = gen.fer2013_csv(tmp_path / "fer2013.csv", [
-        (0, gen.flat(0), "Training"), (0, "1 2 3", "Training"), (0, gen.flat(2), "Training"),
-    ])
-    labels = vote_file(tmp_path / "new.csv", [
-        ("Training", "fer0.png", votes(happiness=10)),
-        ("Training", "fer1.png", votes(sadness=10)),
-        ("Training", "fer2.png", votes(surprise=10)),
-    ], gen.FERPLUS_HEADER)
+    fer = gen.fer2013_csv(
+        tmp_path / "fer2013.csv",
+        [
+            (0, gen.flat(0), "Training"),
+            (0, "1 2 3", "Training"),
+            (0, gen.flat(2), "Training"),
+        ],
+    )
+    labels = vote_file(
+        tmp_path / "new.csv",
+        [
+            ("Training", "fer0.png", votes(happiness=10)),
+            ("Training", "fer1.png", votes(sadness=10)),
+            ("Training", "fer2.png", votes(surprise=10)),
+        ],
+        gen.FERPLUS_HEADER,
+    )
     with pytest.warns(UserWarning, match=r"skipped 1 bad record"):
         ds = load_ferplus(fer, labels)
     assert [int(i[0, 0]) for i in ds.images] == [0, 2]
@@ -99,8 +111,10 @@ def test_join_is_row_by_row_when_fer2013_rows_are_skipped(tmp_path, gen):
 def test_bad_vote_rows_skipped_and_strict(tmp_path, gen):
     fer = gen.fer2013_csv(tmp_path / "fer2013.csv", [(0, gen.flat(i), "Training") for i in range(3)])
     labels = tmp_path / "new.csv"
-    labels.write_text(gen.FERPLUS_HEADER + "\nTraining,fer0.png,10,0,0,0,0,0,0,0,0,0\n"
-                      "Training,fer1.png,ten,0,0,0,0,0,0,0,0,0\nTraining,fer2.png,1,2\n")
+    labels.write_text(
+        gen.FERPLUS_HEADER + "\nTraining,fer0.png,10,0,0,0,0,0,0,0,0,0\n"
+        "Training,fer1.png,ten,0,0,0,0,0,0,0,0,0\nTraining,fer2.png,1,2\n"
+    )
     with pytest.warns(UserWarning, match=r"skipped 2 bad record") as rec:
         ds = load_ferplus(fer, labels)
     assert "vote counts are not 10 non-negative integers" in str(rec[0].message)
@@ -139,16 +153,20 @@ def test_wrong_vote_header(tmp_path, gen):
 def ferplus_tree(root, gen, quoted: bool):
     box = '"(0, 0, 48, 48)"' if quoted else "(0,0,48,48)"
     tree = {
-        "FER2013Train": [("fer0000000.png", votes(neutral=4, happiness=0, surprise=0, sadness=1, anger=3, disgust=2), 11),
-                         ("fer0000001.png", votes(happiness=8, neutral=2), 12),
-                         ("fer0000002.png", votes(unknown=9, NF=1), 13)],
+        "FER2013Train": [
+            ("fer0000000.png", votes(neutral=4, happiness=0, surprise=0, sadness=1, anger=3, disgust=2), 11),
+            ("fer0000001.png", votes(happiness=8, neutral=2), 12),
+            ("fer0000002.png", votes(unknown=9, NF=1), 13),
+        ],
         "FER2013Valid": [("fer0000003.png", votes(surprise=7, fear=3), 14)],
         "FER2013Test": [("fer0000004.png", votes(sadness=10), 15)],
     }
     for folder, rows in tree.items():
         lines = []
         for name, v, value in rows:
-            gen.write_image(root / folder / name, gen.flat(value) if value != 15 else np.full((64, 64), value, np.uint8))
+            gen.write_image(
+                root / folder / name, gen.flat(value) if value != 15 else np.full((64, 64), value, np.uint8)
+            )
             lines.append(f"{name},{box}," + ",".join(map(str, v)))
         (root / folder / "label.csv").write_text("\n".join(lines) + "\n")
     return root

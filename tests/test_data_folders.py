@@ -68,7 +68,13 @@ def test_bad_files_skipped_and_counted(broken):
     with pytest.warns(UserWarning, match=r"skipped 5 bad record\(s\)") as rec:
         ds = load_image_folders(broken)
     msg = str(rec[0].message)
-    for reason in ("truncated PNG", "truncated JPEG", "not a readable image", "folder name is not an emotion", "empty input"):
+    for reason in (
+        "truncated PNG",
+        "truncated JPEG",
+        "not a readable image",
+        "folder name is not an emotion",
+        "empty input",
+    ):
         assert reason in msg
     assert ds.skipped == 5
     assert len(ds) == 4

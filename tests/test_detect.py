@@ -9,12 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
+from _predict_helpers import FACE_BOX, astronaut, inside, rotate
 from emopy.errors import EmopyError
 from emopy.predict import Detection, FERModel, available_detectors, get_detector
 from emopy.predict.align import align_face
 from emopy.predict.geometry import warp_crop
-
-from _predict_helpers import FACE_BOX, astronaut, inside, rotate
 
 ALL = available_detectors()
 

@@ -14,9 +14,20 @@ def test_canonical_names_in_order():
 
 @pytest.mark.parametrize(
     "alias, canon",
-    [("angry", "anger"), ("Angry", "anger"), ("happy", "happiness"), (" HAPPY ", "happiness"), ("sad", "sadness"),
-     ("calm", "neutral"), ("surprised", "surprise"), ("disgusted", "disgust"), ("scared", "fear"),
-     ("fearful", "fear"), ("contemptuous", "contempt"), ("Neutral", "neutral")],
+    [
+        ("angry", "anger"),
+        ("Angry", "anger"),
+        ("happy", "happiness"),
+        (" HAPPY ", "happiness"),
+        ("sad", "sadness"),
+        ("calm", "neutral"),
+        ("surprised", "surprise"),
+        ("disgusted", "disgust"),
+        ("scared", "fear"),
+        ("fearful", "fear"),
+        ("contemptuous", "contempt"),
+        ("Neutral", "neutral"),
+    ],
 )
 def test_aliases(alias, canon):
     assert resolve(alias) == canon

@@ -43,7 +43,10 @@ def subsets_run(exp):
 
 def test_subsets_table_figures_and_reuse(exp, subsets_run):
     output, out, docs = subsets_run
-    assert "done subsets anger-fear-neutral vgg_small" in output and "done subsets anger-fear-neutral shipped fer2013" in output
+    assert (
+        "done subsets anger-fear-neutral vgg_small" in output
+        and "done subsets anger-fear-neutral shipped fer2013" in output
+    )
     text = (docs / "experiments.md").read_text()
     assert "Smoke run" in text and "| anger, fear, neutral | vgg_small | not published |" in text
     assert "shipped fer2013 (renormalised)" in text and "no neutral (calm) images" in text
@@ -56,14 +59,19 @@ def test_subsets_table_figures_and_reuse(exp, subsets_run):
 
 
 def test_published_numbers_beside_ours(exp):
-    output, out, docs = exp("subsets", "--subsets", "fear,happy,calm", "--archs", "TransferLearningNN", "--shipped", "fer2013")
+    output, out, docs = exp(
+        "subsets", "--subsets", "fear,happy,calm", "--archs", "TransferLearningNN", "--shipped", "fer2013"
+    )
     assert "done subsets fear-happiness-neutral TransferLearningNN" in output
     text = (docs / "experiments.md").read_text()
     row = json.loads((out / "subsets" / "fear-happiness-neutral" / "TransferLearningNN" / "result.json").read_text())
     ours = f"TransferLearningNN {row['test']['accuracy']:.3f}"
     assert "| fear, happiness, neutral | TransferLearningNN | 0.484 |" in text  # EmoPy's number in the subset table
     published = text.split("## EmoPy's published numbers beside ours")[1]
-    assert f"| TransferLearningNN | fear, happiness, neutral | 0.739 | 0.484 | {ours}; shipped fer2013 (renormalised) " in published
+    assert (
+        f"| TransferLearningNN | fear, happiness, neutral | 0.739 | 0.484 | {ours}; shipped fer2013 (renormalised) "
+        in published
+    )
     assert "| ConvolutionalNNDropout | 7 (all) | 0.705 | 0.654 |" in published
 
 
@@ -90,7 +98,21 @@ def test_report_and_bad_options(cli, exp, smoke_data, tmp_path):
     assert res.exit_code == 0 and (tmp_path / "experiments.md").exists()
     res = cli("experiments", "run", "subsets", "--data", smoke_data, "--out", out, "--archs", "ResNet", *SMOKE)
     assert res.exit_code == 2 and "unknown architecture" in res.output
-    res = cli("experiments", "run", "ablations", "--data", smoke_data, "--out", out, "--docs", tmp_path, "--limit", 16, "--rows", "default")
+    res = cli(
+        "experiments",
+        "run",
+        "ablations",
+        "--data",
+        smoke_data,
+        "--out",
+        out,
+        "--docs",
+        tmp_path,
+        "--limit",
+        16,
+        "--rows",
+        "default",
+    )
     assert res.exit_code == 2 and "use another --out" in res.output
 
 

@@ -24,8 +24,10 @@ FORMATS = ["PNG", "JPEG", "GIF", "BMP", "WEBP", "PPM"]
 @pytest.fixture()
 def no_decoding(monkeypatch):
     """Make any pixel decoding fail the test: limits must be enforced from the header alone."""
+
     def decoded(*_a, **_k):
         raise AssertionError("pixels were decoded")
+
     monkeypatch.setattr(imageio.cv2, "imdecode", decoded)
 
 
@@ -43,7 +45,9 @@ def test_tiff_bomb_is_refused_from_its_header(no_decoding):
 
 
 def test_formats_whose_size_cannot_be_read_are_refused():
-    ok, hdr = cv2.imencode(".hdr", np.zeros((8, 8, 3), np.float32))  # Radiance HDR: OpenCV decodes it, its header is not read
+    ok, hdr = cv2.imencode(
+        ".hdr", np.zeros((8, 8, 3), np.float32)
+    )  # Radiance HDR: OpenCV decodes it, its header is not read
     assert ok and cv2.imdecode(hdr, cv2.IMREAD_COLOR) is not None
     with pytest.raises(ImageDecodeError, match="not a readable image .*accepted: JPEG, PNG"):
         imageio.decode_image(hdr.tobytes())
@@ -57,8 +61,10 @@ def test_one_pixel_limit_for_cli_and_server(monkeypatch):
     assert imageio.MAX_PIXELS == Settings().max_pixels == DEFAULT_MAX_PIXELS
 
 
-@pytest.mark.parametrize("ext, params", [(".jpg", []), (".jpg", [cv2.IMWRITE_JPEG_PROGRESSIVE, 1, cv2.IMWRITE_JPEG_RST_INTERVAL, 2]),
-                                         (".png", [])])
+@pytest.mark.parametrize(
+    "ext, params",
+    [(".jpg", []), (".jpg", [cv2.IMWRITE_JPEG_PROGRESSIVE, 1, cv2.IMWRITE_JPEG_RST_INTERVAL, 2]), (".png", [])],
+)
 def test_trailing_bytes_after_a_complete_image_are_accepted(ext, params):
     ok, buf = cv2.imencode(ext, astronaut(), params)
     data = buf.tobytes()
@@ -96,12 +102,17 @@ def test_cli_predict_and_batch_accept_motion_photos(tmp_path):
 
 
 def test_opencv_pixel_cap_is_set_before_cv2_loads():
-    """OpenCV reads OPENCV_IO_MAX_IMAGE_PIXELS once, at import: importing emopy first must have set it from EMOPY_MAX_PIXELS."""
-    code = ("import emopy, cv2, numpy as np\n"
-            "data = cv2.imencode('.png', np.zeros((1100, 1000), np.uint8))[1]\n"
-            "try:\n    print(cv2.imdecode(data, 0).shape)\nexcept cv2.error:\n    print('refused')\n")
+    """OpenCV reads OPENCV_IO_MAX_IMAGE_PIXELS once, at import: importing emopy first must have set it from
+    EMOPY_MAX_PIXELS."""
+    code = (
+        "import emopy, cv2, numpy as np\n"
+        "data = cv2.imencode('.png', np.zeros((1100, 1000), np.uint8))[1]\n"
+        "try:\n    print(cv2.imdecode(data, 0).shape)\nexcept cv2.error:\n    print('refused')\n"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("EMOPY_MAX_PIXELS", "OPENCV_IO_MAX_IMAGE_PIXELS")}
-    capped = subprocess.run([sys.executable, "-c", code], env={**env, "EMOPY_MAX_PIXELS": "1000000"}, capture_output=True, text=True)
+    capped = subprocess.run(
+        [sys.executable, "-c", code], env={**env, "EMOPY_MAX_PIXELS": "1000000"}, capture_output=True, text=True
+    )
     default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert capped.stdout.strip() == "refused", capped.stderr
     assert default.stdout.strip() == "(1100, 1000)", default.stderr

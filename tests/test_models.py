@@ -10,8 +10,15 @@ from emopy.errors import EmopyError, ModelFileError  # noqa: E402
 from emopy.modelcard import ModelCard  # noqa: E402
 from emopy.models import UnknownModelError, create_model, list_models, model_info, register_model  # noqa: E402
 
-EXPECTED = {"vgg_small", "vgg_wide", "ConvolutionalNN", "ConvolutionalNNDropout", "TimeDelayConvNN",
-            "ConvolutionalLstmNN", "TransferLearningNN"}
+EXPECTED = {
+    "vgg_small",
+    "vgg_wide",
+    "ConvolutionalNN",
+    "ConvolutionalNNDropout",
+    "TimeDelayConvNN",
+    "ConvolutionalLstmNN",
+    "TransferLearningNN",
+}
 TEMPORAL = {"TimeDelayConvNN", "ConvolutionalLstmNN"}
 
 
@@ -35,7 +42,12 @@ def test_every_shipped_card_states_its_architectures_input_config():
     for name in list_pretrained():
         card = Classifier(name).card
         cfg = model_info(card.arch).input
-        assert (card.image_size, card.input_size, card.mean, card.std) == (cfg.image_size, cfg.input_size, cfg.mean, cfg.std)
+        assert (card.image_size, card.input_size, card.mean, card.std) == (
+            cfg.image_size,
+            cfg.input_size,
+            cfg.mean,
+            cfg.std,
+        )
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -105,8 +117,12 @@ def trained_backbone(tmp_path_factory):
             model(torch.randn(8, 1, 44, 44) * 2 + 0.5)
     model.eval()
     torch.save({"model": model.state_dict(), "epoch": 1, "val_acc": 0.5}, out / "best-emotions.pt")
-    card = ModelCard(name="vgg_small.test", labels=("anger", "happiness", "neutral"), arch="vgg_small",
-                     **asdict(model_info("vgg_small").input))
+    card = ModelCard(
+        name="vgg_small.test",
+        labels=("anger", "happiness", "neutral"),
+        arch="vgg_small",
+        **asdict(model_info("vgg_small").input),
+    )
     onnx_path = export_onnx(model, card, out / "vgg_small.test.onnx")
     return model, out / "best-emotions.pt", onnx_path
 

@@ -8,9 +8,8 @@ import cv2
 import pytest
 from typer.testing import CliRunner
 
-from emopy.cli import app
-
 from _predict_helpers import astronaut, compose, encode, png_claiming
+from emopy.cli import app
 
 runner = CliRunner()
 

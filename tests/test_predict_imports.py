@@ -26,4 +26,6 @@ def test_prediction_imports_no_torch():
     out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
     assert res["heavy"] == [] and res["faces"] == 1
-    assert res["load_s"] < 10  # the < 1 s figure is measured by `emopy bench` (benchmarks/RESULTS.md); this only guards regressions
+    assert (
+        res["load_s"] < 10
+    )  # the < 1 s figure is measured by `emopy bench` (benchmarks/RESULTS.md); this only guards regressions

@@ -8,10 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from _predict_helpers import FACE_BOX, astronaut, compose, encode, face_patch, inside, png_claiming, webp_claiming
 from emopy.errors import ImageDecodeError, ModelFileError, UnknownEmotionError
 from emopy.predict import Face, FERModel
-
-from _predict_helpers import FACE_BOX, astronaut, compose, encode, face_patch, inside, png_claiming, webp_claiming
 
 
 @pytest.fixture(scope="module")

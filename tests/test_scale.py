@@ -73,8 +73,14 @@ def test_every_input_has_rows_and_errors_are_rows(local_rows, batch_inputs):
     assert [r["error"] for r in faceless] == ["no face found"] * 2
     faces = [r for r in local_rows if r["face"] >= 0]
     assert len(faces) >= 0.95 * (N_IMAGES - 6 + 10)
-    assert all(abs(sum(r[e] for e in ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral", "contempt")) - 1) < 1e-4
-               for r in faces)
+    assert all(
+        abs(
+            sum(r[e] for e in ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral", "contempt"))
+            - 1
+        )
+        < 1e-4
+        for r in faces
+    )
     frames = sorted((r for r in local_rows if r["path"].endswith("clip.mp4")), key=lambda r: r["frame"])
     assert [r["time_s"] for r in frames] == pytest.approx([f / 5 for f in range(10)])
 
@@ -88,8 +94,18 @@ def test_ray_engine_gives_the_same_rows(local_rows, batch_inputs, emopy_cmd, tmp
         for p in sorted(batch_inputs.iterdir()):
             w.writerow([os.path.relpath(p, tmp_path), "x"])
     out = tmp_path / "ray.parquet"
-    res = run_cli(emopy_cmd, "batch", manifest, "--out", out, "--engine", "ray", "--fps", 5,
-                  env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"})  # a local Ray on this machine
+    res = run_cli(
+        emopy_cmd,
+        "batch",
+        manifest,
+        "--out",
+        out,
+        "--engine",
+        "ray",
+        "--fps",
+        5,
+        env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"},
+    )  # a local Ray on this machine
     assert res.returncode == 0, res.stderr[-3000:]
     ray_rows = ResultStore(out, []).read()
     norm = lambda rows: {(os.path.realpath(r["path"]), r["frame"], r["face"]): r for r in rows}  # noqa: E731
@@ -97,7 +113,14 @@ def test_ray_engine_gives_the_same_rows(local_rows, batch_inputs, emopy_cmd, tmp
     assert set(mine) == set(theirs) and len(ray_rows) == len(local_rows)
     for k, a in mine.items():
         b = theirs[k]
-        assert (a["x"], a["y"], a["w"], a["h"], a["dominant"], a["error"]) == (b["x"], b["y"], b["w"], b["h"], b["dominant"], b["error"]), k
+        assert (a["x"], a["y"], a["w"], a["h"], a["dominant"], a["error"]) == (
+            b["x"],
+            b["y"],
+            b["w"],
+            b["h"],
+            b["dominant"],
+            b["error"],
+        ), k
         for e in ("anger", "happiness", "neutral", "contempt", "score"):
             assert (a[e] is None and b[e] is None) or abs(a[e] - b[e]) <= 1e-5, (k, e)
 
@@ -112,7 +135,9 @@ def test_killed_batch_resumes_without_duplicates(local_rows, batch_inputs, emopy
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(30)
     partial = ResultStore(out, []).read()
-    assert 0 < len({(r["path"], r["frame"]) for r in partial}) < N_IMAGES + 11, "the kill came too late to test resuming"
+    assert 0 < len({(r["path"], r["frame"]) for r in partial}) < N_IMAGES + 11, (
+        "the kill came too late to test resuming"
+    )
     res = run_cli(emopy_cmd, "batch", batch_inputs, "--out", out, "--fps", 5, "--chunk", 4)
     assert res.returncode == 0, res.stderr[-2000:]
     assert json.loads(res.stdout.strip().splitlines()[-1])["skipped"] > 0
@@ -136,14 +161,38 @@ def test_batch_refuses_bad_arguments(emopy_cmd, tmp_path):
 
 # ---- data-parallel training ---------------------------------------------------------------------
 def torchrun(nproc: int, *args) -> list[str]:
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m", "emopy", "train", *map(str, args)]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        "emopy",
+        "train",
+        *map(str, args),
+    ]
 
 
 def test_torchrun_ranks_stay_in_sync_and_match_single_process(blob_folders, emopy_cmd, tmp_path):
     pytest.importorskip("torch")
-    common = ["--arch", "ConvolutionalNN", "--data", blob_folders, "--epochs", 2, "--batch-size", 32, "--threads", 1, "--no-export"]
+    common = [
+        "--arch",
+        "ConvolutionalNN",
+        "--data",
+        blob_folders,
+        "--epochs",
+        2,
+        "--batch-size",
+        32,
+        "--threads",
+        1,
+        "--no-export",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    two = subprocess.run(torchrun(2, *common, "--out", tmp_path / "ddp"), capture_output=True, text=True, timeout=600, env=env)
+    two = subprocess.run(
+        torchrun(2, *common, "--out", tmp_path / "ddp"), capture_output=True, text=True, timeout=600, env=env
+    )
     assert two.returncode == 0, two.stderr[-3000:]
     one = run_cli(emopy_cmd, "train", *common, "--out", tmp_path / "single", env=env)
     assert one.returncode == 0, one.stderr[-3000:]
@@ -162,8 +211,22 @@ def test_torchrun_ranks_stay_in_sync_and_match_single_process(blob_folders, emop
 def test_torchrun_run_resumes_after_a_kill(blob_folders, tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "ddp"
-    cmd = torchrun(2, "--arch", "ConvolutionalNN", "--data", blob_folders, "--epochs", 4, "--batch-size", 32, "--threads", 1,
-                   "--no-export", "--out", out)
+    cmd = torchrun(
+        2,
+        "--arch",
+        "ConvolutionalNN",
+        "--data",
+        blob_folders,
+        "--epochs",
+        4,
+        "--batch-size",
+        32,
+        "--threads",
+        1,
+        "--no-export",
+        "--out",
+        out,
+    )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
     end = time.monotonic() + 300

@@ -22,7 +22,11 @@ KEY = {"X-API-Key": "s3cret"}
 
 def upload(client, data=None, **fields):
     data = face_jpeg() if data is None else data
-    return client.post("/v1/predict", files={"image": ("face.jpg", data, "image/jpeg")}, data={k: str(v).lower() for k, v in fields.items()})
+    return client.post(
+        "/v1/predict",
+        files={"image": ("face.jpg", data, "image/jpeg")},
+        data={k: str(v).lower() for k, v in fields.items()},
+    )
 
 
 def detail(resp) -> str:
@@ -70,7 +74,9 @@ def test_feedback_export_is_a_training_folder(stored_client, tmp_path):
     stored = upload(stored_client, store=True).json()
     unstored = upload(stored_client).json()
     for image, emotion in ((stored, "happy"), (unstored, "sad")):
-        r = stored_client.post("/v1/feedback", json={"image_id": image["image_id"], "face_index": 0, "emotion": emotion})
+        r = stored_client.post(
+            "/v1/feedback", json={"image_id": image["image_id"], "face_index": 0, "emotion": emotion}
+        )
         assert r.status_code == 201, r.text
     assert r.json()["has_crop"] is False and r.json()["emotion"] == "sadness"
     export = stored_client.get("/v1/feedback")
@@ -109,7 +115,9 @@ def test_delete_image_removes_its_feedback(stored_client):
 def test_api_key_guards_export_and_deletion(make_client):
     client = make_client(api_key="s3cret")
     image_id = upload(client, store=True).json()["image_id"]  # predicting and feedback stay open
-    assert client.post("/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "fear"}).status_code == 201
+    assert (
+        client.post("/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "fear"}).status_code == 201
+    )
     assert client.get("/v1/feedback").status_code == 401
     assert client.get("/v1/feedback", headers={"X-API-Key": "wrong"}).status_code == 403
     assert client.get("/v1/feedback", headers=KEY).status_code == 200
@@ -258,7 +266,8 @@ def test_image_url_refuses_local_addresses(make_client):
 
 
 def test_image_url_checks_redirects_and_size(monkeypatch):
-    """Every hop is resolved once, checked, and asked at the checked address; bodies are capped (a mock transport, no traffic)."""
+    """Every hop is resolved once, checked, and asked at the checked address; bodies are capped (a mock transport,
+    no traffic)."""
     import asyncio
 
     import httpx
@@ -266,7 +275,11 @@ def test_image_url_checks_redirects_and_size(monkeypatch):
     from emopy.serve import fetch
 
     real = fetch.socket.getaddrinfo
-    monkeypatch.setattr(fetch.socket, "getaddrinfo", lambda host, *a, **k: [(2, 1, 6, "", ("8.8.8.8", 80))] if host == "public.test" else real(host, *a, **k))
+    monkeypatch.setattr(
+        fetch.socket,
+        "getaddrinfo",
+        lambda host, *a, **k: [(2, 1, 6, "", ("8.8.8.8", 80))] if host == "public.test" else real(host, *a, **k),
+    )
     asked = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -280,11 +293,15 @@ def test_image_url_checks_redirects_and_size(monkeypatch):
         return httpx.Response(200, content=b"x" * 2000)
 
     def get(url: str) -> bytes:
-        return asyncio.run(fetch.fetch_image(url, max_bytes=1000, timeout=2, max_redirects=3, transport=httpx.MockTransport(handler)))
+        return asyncio.run(
+            fetch.fetch_image(url, max_bytes=1000, timeout=2, max_redirects=3, transport=httpx.MockTransport(handler))
+        )
 
     with pytest.raises(fetch.FetchError, match="non-public"):
         get("http://public.test/hop")
-    assert asked == [("http://8.8.8.8/hop", "public.test", "public.test")]  # the checked address; the loopback target never asked
+    assert asked == [
+        ("http://8.8.8.8/hop", "public.test", "public.test")
+    ]  # the checked address; the loopback target never asked
     with pytest.raises(fetch.FetchError, match="redirected more than 3"):
         get("http://public.test/loop")
     with pytest.raises(fetch.FetchError, match="over the limit of 1000"):
@@ -342,7 +359,9 @@ def test_emotion_orderings_are_views_of_one_classifier(predictor):
         assert view.classifier is full.classifier and view.detector is full.detector and view.emotions == order
         total = sum(probs[e] for e in order)
         assert np.allclose(view.classify(crops)[0], [probs[e] / total for e in order], atol=1e-6)
-    assert predictor.get(full.classifier.card.name, "happy,sad").classifier is full.classifier  # a name and its alias: one file
+    assert (
+        predictor.get(full.classifier.card.name, "happy,sad").classifier is full.classifier
+    )  # a name and its alias: one file
     assert predictor.get("fer2013", None).classifier is predictor.get("fer2013", "calm,fear").classifier
 
 
@@ -372,7 +391,8 @@ def test_decodes_are_capped(monkeypatch):
 
 
 def test_upgrade_keeps_feedback_and_drops_stored_uploads(make_client, tmp_path):
-    """A database written before migration 0002 (uploads kept byte for byte) upgrades: crops and labels stay, uploads go."""
+    """A database written before migration 0002 (uploads kept byte for byte) upgrades: crops and labels stay,
+    uploads go."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import inspect
@@ -386,8 +406,12 @@ def test_upgrade_keeps_feedback_and_drops_stored_uploads(make_client, tmp_path):
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
-        conn.exec_driver_sql("INSERT INTO images VALUES ('a' , '2026-01-01 00:00:00', 'm', 10, 10, ?)", (b"RAW-UPLOAD-WITH-EXIF",))
-        conn.exec_driver_sql("""INSERT INTO faces VALUES (1, 'a', 0, '[0,0,5,5]', '{"happiness": 1.0}', ?)""", (b"\x89PNG crop",))
+        conn.exec_driver_sql(
+            "INSERT INTO images VALUES ('a' , '2026-01-01 00:00:00', 'm', 10, 10, ?)", (b"RAW-UPLOAD-WITH-EXIF",)
+        )
+        conn.exec_driver_sql(
+            """INSERT INTO faces VALUES (1, 'a', 0, '[0,0,5,5]', '{"happiness": 1.0}', ?)""", (b"\x89PNG crop",)
+        )
         conn.exec_driver_sql("INSERT INTO feedback VALUES (1, 1, 'happiness', '2026-01-01 00:00:00')")
     engine.dispose()
     client = make_client(db=url, api_key="s3cret")

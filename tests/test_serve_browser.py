@@ -26,8 +26,10 @@ from _serve_helpers import ServerProcess, face_frame_640x480, free_port, write_s
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
-                                reason="needs headless Chromium and its driver: apt-get install -y chromium chromium-driver")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER),
+    reason="needs headless Chromium and its driver: apt-get install -y chromium chromium-driver",
+)
 
 
 class WebDriver:
@@ -60,7 +62,9 @@ class WebDriver:
             if value:
                 return value
             time.sleep(0.25)
-        raise TimeoutError(f"{script!r} stayed falsy for {timeout} s; page says: {self.js('return document.body.innerText')!r}")
+        raise TimeoutError(
+            f"{script!r} stayed falsy for {timeout} s; page says: {self.js('return document.body.innerText')!r}"
+        )
 
     def quit(self) -> None:
         self.http.request("DELETE", f"/session/{self.sid}")
@@ -71,15 +75,32 @@ class WebDriver:
 def browser_on_server(tmp_path: Path, emopy_cmd: list[str], env: dict | None = None):
     """(browser, server): headless Chromium whose fake webcam shows the astronaut, and `emopy serve` on loopback."""
     video = write_y4m(tmp_path / "face.y4m", face_frame_640x480())
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1000,1100",
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", f"--use-file-for-fake-video-capture={video}",
-            "--autoplay-policy=no-user-gesture-required"]
-    server = ServerProcess(emopy_cmd, f"sqlite:///{tmp_path / 'emopy.db'}", tmp_path / "server.log",
-                           env={"EMOPY_API_KEY": "s3cret", **(env or {})})  # export is closed without a key
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1000,1100",
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    server = ServerProcess(
+        emopy_cmd,
+        f"sqlite:///{tmp_path / 'emopy.db'}",
+        tmp_path / "server.log",
+        env={"EMOPY_API_KEY": "s3cret", **(env or {})},
+    )  # export is closed without a key
     port = free_port()
     driver_log = (tmp_path / "chromedriver.log").open("wb")
-    chromedriver = subprocess.Popen([DRIVER, f"--port={port}"], stdout=driver_log, stderr=subprocess.STDOUT, start_new_session=True)
+    chromedriver = subprocess.Popen(
+        [DRIVER, f"--port={port}"], stdout=driver_log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     browser = None
     try:
         server.wait_ready()
@@ -112,11 +133,23 @@ def test_webcam_predictions_appear_and_feedback_is_stored(tmp_path, emopy_cmd):
         dominant = browser.js("return document.querySelector('#faces .face .dominant').textContent")
         shot = browser.screenshot()
         save_screenshot(shot, "webapp-webcam.png", tmp_path)
-        browser.js("const s = document.querySelector('#faces .face select'); s.value = 'happiness'; s.dispatchEvent(new Event('change'));")
+        browser.js(
+            "const s = document.querySelector('#faces .face select'); s.value = 'happiness'; s.dispatchEvent(new "
+            "Event('change'));"
+        )
         sent = browser.wait_for("return document.querySelector('#faces .face .sent').textContent", timeout=30)
         export = httpx.get(server.url + "/v1/feedback", headers={"X-API-Key": "s3cret"}, timeout=30)
     assert shot.startswith(b"\x89PNG")
-    assert dominant.split()[0] in ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral", "contempt")
+    assert dominant.split()[0] in (
+        "anger",
+        "disgust",
+        "fear",
+        "happiness",
+        "sadness",
+        "surprise",
+        "neutral",
+        "contempt",
+    )
     assert "thanks" in sent, sent
     with zipfile.ZipFile(io.BytesIO(export.content)) as zf:
         assert any(n.startswith("happiness/") for n in zf.namelist())

@@ -30,8 +30,13 @@ from _predict_helpers import astronaut, encode  # noqa: E402
 from _serve_helpers import ServerProcess, face_jpeg, write_story_folder  # noqa: E402
 
 KEY = {"X-API-Key": "s3cret"}
-LIMITS = {"EMOPY_BODY_TIMEOUT_S": "2", "EMOPY_WS_IDLE_S": "2", "EMOPY_KEEP_ALIVE_S": "1", "EMOPY_MAX_CONNECTIONS": "6",
-          "EMOPY_ALLOW_IMAGE_URL": "true"}
+LIMITS = {
+    "EMOPY_BODY_TIMEOUT_S": "2",
+    "EMOPY_WS_IDLE_S": "2",
+    "EMOPY_KEEP_ALIVE_S": "1",
+    "EMOPY_MAX_CONNECTIONS": "6",
+    "EMOPY_ALLOW_IMAGE_URL": "true",
+}
 
 
 def _stories(folder: Path) -> Path:
@@ -76,8 +81,12 @@ def keyed(tmp_path_factory, emopy_cmd):
 
 
 def predict(url: str, data: bytes, **fields) -> httpx.Response:
-    return httpx.post(url + "/v1/predict", files={"image": ("f.jpg", data, "image/jpeg")},
-                      data={k: str(v).lower() for k, v in fields.items()}, timeout=60)
+    return httpx.post(
+        url + "/v1/predict",
+        files={"image": ("f.jpg", data, "image/jpeg")},
+        data={k: str(v).lower() for k, v in fields.items()},
+        timeout=60,
+    )
 
 
 def peak_rss_mb(proc) -> float:
@@ -114,8 +123,10 @@ def test_foreign_host_headers_are_refused(server):
         assert r.status_code == 400 and "host" in r.text.lower(), host
     for host in (f"localhost:{server.port}", f"127.0.0.1:{server.port}"):
         assert httpx.get(server.url + "/health", headers={"Host": host}).status_code == 200
-    handshake = (b"GET /v1/ws HTTP/1.1\r\nHost: attacker.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    handshake = (
+        b"GET /v1/ws HTTP/1.1\r\nHost: attacker.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
     sock = raw_request(server.port, handshake)
     assert sock.recv(65536).startswith((b"HTTP/1.1 400", b"HTTP/1.1 403"))  # the WebSocket handshake too: no 101
     sock.close()
@@ -143,10 +154,15 @@ def test_images_with_trailing_bytes_are_accepted(server):
 # ---- 5. image_url ---------------------------------------------------------------------------------------------
 def test_malformed_and_wrapped_urls_get_400(server):
     cases = {
-        "http://h:99999/": "out of range", "http://[::1": "not a valid URL", "http://user:pw@example.com/": "password",
-        "http://[::7f00:1]/a.jpg": "non-public", "http://[64:ff9b::7f00:1]/a.jpg": "non-public",
-        "http://[2002:7f00:1::]/a.jpg": "non-public", "http://[::ffff:169.254.169.254]/": "non-public",
-        "http://0x7f000001/": "non-public", "http://%00/": "cannot be resolved",
+        "http://h:99999/": "out of range",
+        "http://[::1": "not a valid URL",
+        "http://user:pw@example.com/": "password",
+        "http://[::7f00:1]/a.jpg": "non-public",
+        "http://[64:ff9b::7f00:1]/a.jpg": "non-public",
+        "http://[2002:7f00:1::]/a.jpg": "non-public",
+        "http://[::ffff:169.254.169.254]/": "non-public",
+        "http://0x7f000001/": "non-public",
+        "http://%00/": "cannot be resolved",
     }
     for url, why in cases.items():
         r = httpx.post(server.url + "/v1/predict", json={"image_url": url}, timeout=30)
@@ -173,7 +189,11 @@ def test_url_fetch_has_one_overall_deadline(monkeypatch):
     monkeypatch.setattr(fetch, "is_public", lambda addr: True)  # let the test reach its own loopback server
     t0 = time.monotonic()
     with pytest.raises(fetch.FetchError, match="longer than 1 s in all"):
-        asyncio.run(fetch.fetch_image(f"http://127.0.0.1:{listener.getsockname()[1]}/a.jpg", max_bytes=1000, timeout=1, max_redirects=0))
+        asyncio.run(
+            fetch.fetch_image(
+                f"http://127.0.0.1:{listener.getsockname()[1]}/a.jpg", max_bytes=1000, timeout=1, max_redirects=0
+            )
+        )
     assert time.monotonic() - t0 < 2.5
     stop.set()
     listener.close()
@@ -191,8 +211,15 @@ def test_url_fetch_connects_to_the_address_it_checked(monkeypatch):
         seen.append((request.url.host, request.headers["host"], request.extensions["sni_hostname"]))
         return httpx.Response(200, content=b"img")
 
-    got = asyncio.run(fetch.fetch_image("https://rebind.test/a.jpg", max_bytes=100, timeout=5, max_redirects=0,
-                                        transport=httpx.MockTransport(handler)))
+    got = asyncio.run(
+        fetch.fetch_image(
+            "https://rebind.test/a.jpg",
+            max_bytes=100,
+            timeout=5,
+            max_redirects=0,
+            transport=httpx.MockTransport(handler),
+        )
+    )
     assert got == b"img" and seen == [("93.184.216.34", "rebind.test", "rebind.test")]
     assert next(answers) == "127.0.0.1"  # resolved once: the second answer was never asked for
 
@@ -202,8 +229,16 @@ def test_story_media_is_only_what_the_story_names(server):
     base = server.url + "/v1/stories"
     assert httpx.get(base + "/quick/media/clips/empty.webm").status_code == 200
     assert httpx.get(base + "/other/media/clips/other.webm").status_code == 200
-    for name, file in (("quick", ".env"), ("quick", "clips/stray.webm"), ("quick", "clips/other.webm"), ("quick", "quick.yaml"),
-                       ("quick", "%00"), ("quick", "clips/%00.webm"), ("quick", "..%2f.env"), ("nope", "clips/empty.webm")):
+    for name, file in (
+        ("quick", ".env"),
+        ("quick", "clips/stray.webm"),
+        ("quick", "clips/other.webm"),
+        ("quick", "quick.yaml"),
+        ("quick", "%00"),
+        ("quick", "clips/%00.webm"),
+        ("quick", "..%2f.env"),
+        ("nope", "clips/empty.webm"),
+    ):
         r = httpx.get(f"{base}/{name}/media/{file}")
         assert r.status_code == 404 and "SECRET" not in r.text, (name, file, r.status_code)
     story = httpx.get(base + "/quick")
@@ -213,8 +248,10 @@ def test_story_media_is_only_what_the_story_names(server):
 
 # ---- 7. slow clients, idle WebSockets, connection cap ---------------------------------------------------------
 def test_slow_body_gets_408(server):
-    head = (b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 1000\r\n\r\n{")
+    head = (
+        b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n{"
+    )
     sock = raw_request(server.port, head)
     t0 = time.monotonic()
     sock.settimeout(0.5)
@@ -309,6 +346,11 @@ def test_validation_errors_do_not_echo_large_inputs(server):
     for path, body in cases:
         r = httpx.post(server.url + path, json=body, timeout=60)
         assert r.status_code == 422 and len(r.content) < 2000, (path, r.status_code, len(r.content))
-    r = httpx.post(server.url + "/v1/predict", content=b"{" + big.encode(), headers={"Content-Type": "application/json"}, timeout=60)
+    r = httpx.post(
+        server.url + "/v1/predict",
+        content=b"{" + big.encode(),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
     assert r.status_code == 422 and len(r.content) < 2000 and "json" in r.text.lower()
     assert httpx.get(server.url + "/health").status_code == 200

@@ -1,4 +1,5 @@
-"""A real `emopy serve` (uvicorn, 2 workers; SQLite in WAL mode, then PostgreSQL): concurrent writes survive SIGKILL and restart."""
+"""A real `emopy serve` (uvicorn, 2 workers; SQLite in WAL mode, then PostgreSQL): concurrent writes survive
+SIGKILL and restart."""
 
 from __future__ import annotations
 

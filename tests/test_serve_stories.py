@@ -11,6 +11,7 @@ pytest.importorskip("fastapi", reason="the server extra is not installed: pip in
 from _serve_helpers import face_jpeg, write_story_folder  # noqa: E402
 from emopy.serve.stories import StoryLibrary, UnknownStory  # noqa: E402
 
+
 @pytest.fixture()
 def stories(tmp_path):
     (tmp_path / "secret.txt").write_text("outside the story folder")
@@ -45,7 +46,11 @@ def test_lists_and_reads_the_shipped_stories(client):
     listed = {s["name"]: s for s in client.get("/v1/stories").json()}
     assert listed["riot"]["emotions"] == ["fear", "anger", "neutral"] and listed["riot"]["start"] == "settle"
     story = client.get("/v1/stories/riot").json()
-    assert story["segments"]["street"]["decision"]["branches"] == {"fear": "alley", "anger": "barricade", "neutral": "officer"}
+    assert story["segments"]["street"]["decision"]["branches"] == {
+        "fear": "alley",
+        "anger": "barricade",
+        "neutral": "officer",
+    }
     missing = client.get("/v1/stories/nope")
     assert missing.status_code == 404 and "riot" in missing.json()["detail"]
     page = client.get("/story.html")
@@ -72,8 +77,16 @@ def test_broken_story_and_media_rules(make_client, stories):
 def test_live_play_branches_on_the_viewers_face(make_client, stories):
     client = make_client(stories=str(stories))
     msgs = play(client, "quick", frames=True, bad_frame=True)
-    assert msgs[0] == {"type": "segment", "segment": "start", "start": 0.0, "duration": 1.5, "calibrate": False, "kind": "card",
-                       "content": "Look at the camera", "decision": {"emotions": ["happiness", "sadness"], "window": 1.5, "threshold": 0.5}}
+    assert msgs[0] == {
+        "type": "segment",
+        "segment": "start",
+        "start": 0.0,
+        "duration": 1.5,
+        "calibrate": False,
+        "kind": "card",
+        "content": "Look at the camera",
+        "decision": {"emotions": ["happiness", "sadness"], "window": 1.5, "threshold": 0.5},
+    }
     assert msgs[1]["type"] == "error" and "not a readable image" in msgs[1]["error"]
     frames = [m for m in msgs if m["type"] == "frame"]
     assert len(frames) >= 3 and all(len(m["faces"]) == 1 for m in frames)
@@ -99,18 +112,35 @@ def test_calibration_segment_calibrates_the_viewer(make_client, stories):
     """A story that opens by calibrating: the smiling astronaut is this viewer's resting face, so they now read calm."""
     import yaml
 
-    story = {"title": "calibrated", "start": "rest", "segments": {
-        "rest": {"card": "Relax and look at the screen", "duration": 1.0, "calibrate": True, "next": "start"},
-        "start": {"card": "Look at the camera", "duration": 1.5, "decision": {
-            "emotions": ["happiness", "neutral"], "window": 1.5, "threshold": 0.5, "min_frames": 3,
-            "branches": {"happiness": "smile", "neutral": "calm"}, "default": "smile"}},
-        "smile": {"card": "You smiled", "duration": 0.3}, "calm": {"card": "You stayed calm", "duration": 0.3}}}
+    story = {
+        "title": "calibrated",
+        "start": "rest",
+        "segments": {
+            "rest": {"card": "Relax and look at the screen", "duration": 1.0, "calibrate": True, "next": "start"},
+            "start": {
+                "card": "Look at the camera",
+                "duration": 1.5,
+                "decision": {
+                    "emotions": ["happiness", "neutral"],
+                    "window": 1.5,
+                    "threshold": 0.5,
+                    "min_frames": 3,
+                    "branches": {"happiness": "smile", "neutral": "calm"},
+                    "default": "smile",
+                },
+            },
+            "smile": {"card": "You smiled", "duration": 0.3},
+            "calm": {"card": "You stayed calm", "duration": 0.3},
+        },
+    }
     (stories / "calibrated.yaml").write_text(yaml.safe_dump(story))
     msgs = play(make_client(stories=str(stories)), "calibrated", frames=True)
     assert msgs[0]["segment"] == "rest" and msgs[0]["calibrate"] is True
     calibrated = next(m for m in msgs if m["type"] == "calibrated")
     assert calibrated["faces"] >= 3 and "error" not in calibrated
-    assert msgs.index(calibrated) < next(i for i, m in enumerate(msgs) if m["type"] == "segment" and m["segment"] == "start")
+    assert msgs.index(calibrated) < next(
+        i for i, m in enumerate(msgs) if m["type"] == "segment" and m["segment"] == "start"
+    )
     step = next(m for m in msgs if m["type"] == "step" and m["segment"] == "start")
     assert step["decision"]["emotion"] == "neutral" and step["decision"]["reason"] == "confident"
     assert msgs[-1]["path"] == ["rest", "start", "calm"]

@@ -13,14 +13,48 @@ STORY = {
     "title": "test",
     "start": "a",
     "segments": {
-        "a": {"card": "A", "duration": 4, "decision": {"emotions": ["fear", "anger", "calm"], "window": 2, "threshold": 0.5,
-                                                       "branches": {"anger": "b", "fear": "x", "calm": "x"}, "default": "x"}},
-        "b": {"card": "B", "duration": 4, "decision": {"emotions": ["fear", "anger"], "window": 2,
-                                                       "branches": {"fear": "c", "anger": "x"}, "default": "x"}},
-        "c": {"card": "C", "duration": 2, "decision": {"emotions": ["fear", "anger", "calm"], "window": 1.5,
-                                                       "branches": {"fear": "x", "anger": "x", "calm": "x"}, "default": "d"}},
-        "d": {"card": "D", "duration": 3, "decision": {"emotions": ["calm", "fear"], "window": 2, "threshold": 0.6,
-                                                       "branches": {"calm": "e"}, "default": "x"}},
+        "a": {
+            "card": "A",
+            "duration": 4,
+            "decision": {
+                "emotions": ["fear", "anger", "calm"],
+                "window": 2,
+                "threshold": 0.5,
+                "branches": {"anger": "b", "fear": "x", "calm": "x"},
+                "default": "x",
+            },
+        },
+        "b": {
+            "card": "B",
+            "duration": 4,
+            "decision": {
+                "emotions": ["fear", "anger"],
+                "window": 2,
+                "branches": {"fear": "c", "anger": "x"},
+                "default": "x",
+            },
+        },
+        "c": {
+            "card": "C",
+            "duration": 2,
+            "decision": {
+                "emotions": ["fear", "anger", "calm"],
+                "window": 1.5,
+                "branches": {"fear": "x", "anger": "x", "calm": "x"},
+                "default": "d",
+            },
+        },
+        "d": {
+            "card": "D",
+            "duration": 3,
+            "decision": {
+                "emotions": ["calm", "fear"],
+                "window": 2,
+                "threshold": 0.6,
+                "branches": {"calm": "e"},
+                "default": "x",
+            },
+        },
         "e": {"media": "end.mp4", "duration": 1},
         "x": {"card": "wrong way", "duration": 1},
     },
@@ -42,8 +76,12 @@ def test_story_path_on_synthetic_video(viewer_video):
     log = run_on_stream(story, stream, source=str(viewer_video))
     assert log.path == ["a", "b", "c", "d", "e"]
     decisions = [s.decision for s in log.steps[:4]]
-    assert [(d.emotion, d.reason) for d in decisions] == [("anger", "confident"), ("fear", "confident"),
-                                                           (None, "no_face"), ("neutral", "confident")]
+    assert [(d.emotion, d.reason) for d in decisions] == [
+        ("anger", "confident"),
+        ("fear", "confident"),
+        (None, "no_face"),
+        ("neutral", "confident"),
+    ]
     assert [d.window for d in decisions] == [(2, 4), (6, 8), (8.5, 10), (11, 13)]
     assert decisions[0].frames == decisions[0].face_frames == 10 and decisions[2].face_frames == 0
     other = 0.2 / (len(stream.labels) - 1)  # BrightnessModel: 0.8 for its emotion, the rest shared
@@ -65,18 +103,21 @@ def test_engine_is_pure_over_samples():
     assert run_story(story, low)[0].decision.reason == "below_threshold"
 
 
-@pytest.mark.parametrize("patch, field", [
-    ({"start": "nowhere"}, "start: unknown segment 'nowhere'"),
-    ({"segments.a.decision.threshold": 1.5}, "segments.a.decision.threshold"),
-    ({"segments.a.decision.emotions": ["fear", "joyous"]}, "segments.a.decision.emotions"),
-    ({"segments.a.decision.branches": {"sadness": "b"}}, "segments.a.decision"),
-    ({"segments.a.decision.default": "zz"}, "segments.a.decision.default: unknown segment 'zz'"),
-    ({"segments.b.duration": -1}, "segments.b.duration"),
-    ({"segments.b.decision.window": 9}, "segments.b: decision.window (9) is longer than duration"),
-    ({"segments.e.card": "both"}, "segments.e: give exactly one of card"),
-    ({"segments.e.colour": "red"}, "segments.e.colour: Extra inputs are not permitted"),
-    ({"segments.e.next": "a"}, "the story loops"),
-])
+@pytest.mark.parametrize(
+    "patch, field",
+    [
+        ({"start": "nowhere"}, "start: unknown segment 'nowhere'"),
+        ({"segments.a.decision.threshold": 1.5}, "segments.a.decision.threshold"),
+        ({"segments.a.decision.emotions": ["fear", "joyous"]}, "segments.a.decision.emotions"),
+        ({"segments.a.decision.branches": {"sadness": "b"}}, "segments.a.decision"),
+        ({"segments.a.decision.default": "zz"}, "segments.a.decision.default: unknown segment 'zz'"),
+        ({"segments.b.duration": -1}, "segments.b.duration"),
+        ({"segments.b.decision.window": 9}, "segments.b: decision.window (9) is longer than duration"),
+        ({"segments.e.card": "both"}, "segments.e: give exactly one of card"),
+        ({"segments.e.colour": "red"}, "segments.e.colour: Extra inputs are not permitted"),
+        ({"segments.e.next": "a"}, "the story loops"),
+    ],
+)
 def test_bad_story_errors_name_the_field(patch, field):
     data = json.loads(json.dumps(STORY))
     for dotted, value in patch.items():
@@ -107,7 +148,11 @@ def test_story_cli(cli, viewer_video, tmp_path):
     res = cli("story", "run", EXAMPLES / "riot.yaml", "--source", viewer_video, "--fps", 2, "--log", log)
     assert res.exit_code == 0, res.output
     data = json.loads(log.read_text())
-    assert data["path"][:2] == ["settle", "street"] and data["path"][-1] == "dawn" and "path: settle -> street ->" in res.output
+    assert (
+        data["path"][:2] == ["settle", "street"]
+        and data["path"][-1] == "dawn"
+        and "path: settle -> street ->" in res.output
+    )
     assert data["steps"][1]["decision"]["frames"] == 8  # 4 s window at 2 fps
     assert data["calibration"]["faces"] >= 6  # the viewer's face in the 4 s settle segment, at 2 fps
     bad = tmp_path / "bad.json"

@@ -10,20 +10,29 @@ import numpy as np
 import pytest
 
 from _stream_helpers import make_video
-from emopy.stream import (DominantTracker, EMASmoother, EmotionStream, FileSource, IoUTracker, LiveSource, WindowSmoother,
-                          iou, make_smoother)
-from emopy.stream import timeline
+from emopy.stream import (
+    DominantTracker,
+    EMASmoother,
+    EmotionStream,
+    FileSource,
+    IoUTracker,
+    LiveSource,
+    WindowSmoother,
+    iou,
+    make_smoother,
+    timeline,
+)
 
 
 def test_ema_and_window_smoothing_on_known_sequence():
     ema = EMASmoother(half_life=1.0)
     assert ema.update(0.0, [1, 0]).tolist() == [1, 0]
-    assert ema.update(1.0, [0, 1]) == pytest.approx([0.5, 0.5])           # one half-life: halfway
-    assert ema.update(3.0, [0, 1]) == pytest.approx([0.125, 0.875])      # two half-lives: a quarter left
+    assert ema.update(1.0, [0, 1]) == pytest.approx([0.5, 0.5])  # one half-life: halfway
+    assert ema.update(3.0, [0, 1]) == pytest.approx([0.125, 0.875])  # two half-lives: a quarter left
     win = WindowSmoother(window=1.0)
     assert win.update(0.0, [1, 0]).tolist() == [1, 0]
     assert win.update(0.5, [0, 1]) == pytest.approx([0.5, 0.5])
-    assert win.update(1.0, [0, 1]) == pytest.approx([0, 1])              # the t=0 sample left the window
+    assert win.update(1.0, [0, 1]) == pytest.approx([0, 1])  # the t=0 sample left the window
     with pytest.raises(ValueError, match="smoothing"):
         make_smoother("median")
 
@@ -32,14 +41,14 @@ def test_dominant_threshold_and_hysteresis_on_known_sequence():
     labels = ("fear", "anger", "neutral")
     dom = DominantTracker(labels, window=1e-3, threshold=0.5, hysteresis=0.1)  # window holds one sample
     seq = [
-        ((0.40, 0.30, 0.30), None),       # nobody reaches the threshold
-        ((0.60, 0.20, 0.20), "fear"),     # fear in
-        ((0.45, 0.35, 0.20), "fear"),     # below threshold but above threshold - hysteresis: held
-        ((0.35, 0.55, 0.10), "anger"),    # fear out, anger confident
-        ((0.50, 0.45, 0.05), "anger"),    # fear leads by 0.05 < hysteresis: held
-        ((0.60, 0.40, 0.00), "fear"),     # fear leads by 0.2: switch
+        ((0.40, 0.30, 0.30), None),  # nobody reaches the threshold
+        ((0.60, 0.20, 0.20), "fear"),  # fear in
+        ((0.45, 0.35, 0.20), "fear"),  # below threshold but above threshold - hysteresis: held
+        ((0.35, 0.55, 0.10), "anger"),  # fear out, anger confident
+        ((0.50, 0.45, 0.05), "anger"),  # fear leads by 0.05 < hysteresis: held
+        ((0.60, 0.40, 0.00), "fear"),  # fear leads by 0.2: switch
         ((0.20, 0.20, 0.60), "neutral"),
-        ((0.34, 0.33, 0.33), None),       # nothing confident
+        ((0.34, 0.33, 0.33), None),  # nothing confident
     ]
     got = [dom.update(i * 0.1, p).emotion for i, (p, _) in enumerate(seq)]
     assert got == [want for _, want in seq]
@@ -53,23 +62,23 @@ def test_dominant_threshold_and_hysteresis_on_known_sequence():
 
 def test_dominant_subset_and_window_mean():
     dom = DominantTracker(("fear", "anger", "happiness"), ["fear", "anger"], window=0.25, threshold=0.6, hysteresis=0.1)
-    d = dom.update(0.0, (0.2, 0.2, 0.6))           # happiness is not in the subset: fear/anger tie at 0.5
+    d = dom.update(0.0, (0.2, 0.2, 0.6))  # happiness is not in the subset: fear/anger tie at 0.5
     assert d.emotion is None and set(d.means) == {"fear", "anger"} and d.means["fear"] == pytest.approx(0.5)
-    d = dom.update(0.1, (0.4, 0.0, 0.6))           # window mean of fear (0.5 + 1.0) / 2 = 0.75 >= 0.6
+    d = dom.update(0.1, (0.4, 0.0, 0.6))  # window mean of fear (0.5 + 1.0) / 2 = 0.75 >= 0.6
     assert d.emotion == "fear" and d.confidence == pytest.approx(0.75)
-    d = dom.update(0.3, (0.0, 0.4, 0.6))           # t=0 left the window: fear (1 + 0) / 2 = 0.5, still >= 0.6 - 0.1
+    d = dom.update(0.3, (0.0, 0.4, 0.6))  # t=0 left the window: fear (1 + 0) / 2 = 0.5, still >= 0.6 - 0.1
     assert d.emotion == "fear" and d.means["fear"] == pytest.approx(0.5)
-    assert dom.update(0.4, (0.0, 0.4, 0.6)).emotion == "anger"   # fear's samples are gone: anger 1.0
+    assert dom.update(0.4, (0.0, 0.4, 0.6)).emotion == "anger"  # fear's samples are gone: anger 1.0
 
 
 def test_iou_tracker_keeps_ids_and_ends_tracks():
     assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
     tr = IoUTracker(min_iou=0.3, max_age=0.5)
     assert tr.update([(0, 0, 10, 10), (100, 0, 10, 10)], 0.0) == [1, 2]
-    assert tr.update([(102, 0, 10, 10), (1, 1, 10, 10)], 0.1) == [2, 1]      # order-independent
-    assert tr.update([(300, 0, 10, 10)], 0.2) == [3]                           # a new face
-    assert tr.update([(1, 1, 10, 10)], 0.55) == [1]                            # within max_age of its last match
-    assert tr.update([(102, 0, 10, 10)], 1.0) == [4]                           # track 2 ended (unseen 0.9 s)
+    assert tr.update([(102, 0, 10, 10), (1, 1, 10, 10)], 0.1) == [2, 1]  # order-independent
+    assert tr.update([(300, 0, 10, 10)], 0.2) == [3]  # a new face
+    assert tr.update([(1, 1, 10, 10)], 0.55) == [1]  # within max_age of its last match
+    assert tr.update([(102, 0, 10, 10)], 1.0) == [4]  # track 2 ended (unseen 0.9 s)
 
 
 class _FastCamera:
@@ -93,7 +102,7 @@ def test_live_source_drops_oldest_and_counts():
         got.append(frame.index)
         time.sleep(0.01)  # a slow model
     assert src.dropped > 0 and len(got) + src.dropped == 300
-    assert got == sorted(got) and got[-1] == 299                       # newest frames kept, in order
+    assert got == sorted(got) and got[-1] == 299  # newest frames kept, in order
     assert not any(t.name == "emopy-frames" for t in threading.enumerate())
 
 
@@ -135,7 +144,9 @@ def test_emopy_video_cli(cli, moving_video, tmp_path):
     res = cli("video", moving_video, "--emotions", "fear,anger,calm", "--fps", 3, "--out", out_csv, "--annotate", ann)
     assert res.exit_code == 0, res.output
     lines = out_csv.read_text().splitlines()
-    assert lines[0].startswith("frame,t,track_id,x,y,w,h,score,fear,anger,neutral,smoothed_fear") and len(lines) == 1 + 5
+    assert (
+        lines[0].startswith("frame,t,track_id,x,y,w,h,score,fear,anger,neutral,smoothed_fear") and len(lines) == 1 + 5
+    )
     assert "track 1:" in res.output and ann.stat().st_size > 0
     res = cli("video", moving_video, "--out", out_json, "--max-frames", 4)
     assert res.exit_code == 0, res.output

@@ -71,8 +71,23 @@ def test_transfer_from_a_runs_files(blob_run):
 
 def test_killed_run_resumes(tmp_path, blob_folders, emopy_cmd):
     out = tmp_path / "run"
-    cmd = [*emopy_cmd, "train", "--arch", "ConvolutionalNN", "--data", str(blob_folders), "--out", str(out),
-           "--epochs", "8", "--batch-size", "16", "--threads", "1", "--no-export"]
+    cmd = [
+        *emopy_cmd,
+        "train",
+        "--arch",
+        "ConvolutionalNN",
+        "--data",
+        str(blob_folders),
+        "--out",
+        str(out),
+        "--epochs",
+        "8",
+        "--batch-size",
+        "16",
+        "--threads",
+        "1",
+        "--no-export",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     try:
@@ -95,7 +110,9 @@ def test_killed_run_resumes(tmp_path, blob_folders, emopy_cmd):
     assert torch.load(out / "checkpoint.pt", weights_only=False)["epoch"] == 8
 
 
-@pytest.mark.parametrize("change, named", [(["--arch", "ConvolutionalNN"], "arch='vgg_small'"), (["--epochs", "9"], "epochs=5")])
+@pytest.mark.parametrize(
+    "change, named", [(["--arch", "ConvolutionalNN"], "arch='vgg_small'"), (["--epochs", "9"], "epochs=5")]
+)
 def test_resume_refuses_another_run(cli, blob_run, blob_folders, tmp_path, change, named):
     out = tmp_path / "copy"
     shutil.copytree(blob_run, out)
@@ -109,19 +126,31 @@ def test_resume_refuses_another_run(cli, blob_run, blob_folders, tmp_path, chang
 def test_onnx_without_emopy_metadata(tmp_path):
     from onnx import TensorProto, helper
 
-    graph = helper.make_graph([helper.make_node("Identity", ["pixels"], ["probabilities"])], "plain",
-                              [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, [None, 7])],
-                              [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, 7])])
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["pixels"], ["probabilities"])],
+        "plain",
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, [None, 7])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, 7])],
+    )
     path = tmp_path / "plain.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     with pytest.raises(ModelFileError) as err:
         Classifier(path)
-    assert "not an emopy model file" in str(err.value) and "emopy_format" in str(err.value) and "plain.onnx" in str(err.value)
+    assert (
+        "not an emopy model file" in str(err.value)
+        and "emopy_format" in str(err.value)
+        and "plain.onnx" in str(err.value)
+    )
 
 
-@pytest.mark.parametrize("version, message", [("999", "format version 999.*upgrade emopy"),
-                                               ("0", "format version 0.*re-export"),
-                                               ("one", "unreadable model format version")])
+@pytest.mark.parametrize(
+    "version, message",
+    [
+        ("999", "format version 999.*upgrade emopy"),
+        ("0", "format version 0.*re-export"),
+        ("one", "unreadable model format version"),
+    ],
+)
 def test_onnx_with_other_format_version(blob_run, tmp_path, version, message):
     proto = onnx.load(str(blob_run / "vgg_small.emotions.onnx"))
     for entry in proto.metadata_props:
@@ -146,9 +175,19 @@ def test_head_from_aligns_on_record_ids(tmp_path, gen):
     rows = [(i % 7, gen.flat(i), "Training") for i in range(4)]
     fer = gen.fer2013_csv(tmp_path / "f.csv", rows)
     votes = tmp_path / "v.csv"
-    votes.write_text(gen.FERPLUS_HEADER + "\n" + "\n".join([
-        "Training,a.png,10,0,0,0,0,0,0,0,0,0", "Training,b.png,0,0,0,0,0,0,0,0,10,0",  # row 1: unknown wins
-        "Training,c.png,0,6,0,0,0,0,0,0,4,0", "Training,,10,0,0,0,0,0,0,0,0,0"]) + "\n")
+    votes.write_text(
+        gen.FERPLUS_HEADER
+        + "\n"
+        + "\n".join(
+            [
+                "Training,a.png,10,0,0,0,0,0,0,0,0,0",
+                "Training,b.png,0,0,0,0,0,0,0,0,10,0",  # row 1: unknown wins
+                "Training,c.png,0,6,0,0,0,0,0,0,4,0",
+                "Training,,10,0,0,0,0,0,0,0,0,0",
+            ]
+        )
+        + "\n"
+    )
     base = load_dataset(fer)
     plus = load_dataset(fer, ferplus_labels=votes)
     head = head_from(plus, "ferplus", soft=True, ids=base.ids)
@@ -176,8 +215,26 @@ def test_joint_fer2013_ferplus_heads(cli, tmp_path, gen):
     votes = tmp_path / "fer2013new.csv"
     votes.write_text(gen.FERPLUS_HEADER + "\n" + "\n".join(lines) + "\n")
     out = tmp_path / "joint"
-    res = cli("train", "--arch", "vgg_small", "--data", fer, "--ferplus-labels", votes, "--heads", "fer2013,ferplus",
-              "--soft-labels", "--epochs", 1, "--batch-size", 16, "--threads", 1, "--out", out)
+    res = cli(
+        "train",
+        "--arch",
+        "vgg_small",
+        "--data",
+        fer,
+        "--ferplus-labels",
+        votes,
+        "--heads",
+        "fer2013,ferplus",
+        "--soft-labels",
+        "--epochs",
+        1,
+        "--batch-size",
+        16,
+        "--threads",
+        1,
+        "--out",
+        out,
+    )
     assert res.exit_code == 0, res.output
     a, b = Classifier(out / "vgg_small.fer2013.onnx"), Classifier(out / "vgg_small.ferplus.onnx")
     assert len(a.labels) == 7 and len(b.labels) == 8 and b.labels[-1] == "contempt"
@@ -196,7 +253,7 @@ def test_export_command_reexports_a_run(cli, blob_run, tmp_path):
     (out / "vgg_small.emotions.onnx").unlink()
     res = cli("export", out)
     assert res.exit_code == 0, f"{res.output}\n{res.exception!r}"
-    result = json.loads(res.output[res.output.index("{"):])
+    result = json.loads(res.output[res.output.index("{") :])
     assert result["emotions"]["val"]["accuracy"] >= 0.9
     clf = Classifier(out / "vgg_small.emotions.onnx")
     before = Classifier(blob_run / "vgg_small.emotions.onnx")
@@ -219,7 +276,9 @@ def test_score_macro_f1_over_classes_present():
 
 def test_quantize_command_keeps_the_card_and_the_predictions(cli, blob_run, blob_folders, tmp_path):
     out = tmp_path / "q" / "blob.int8.onnx"
-    res = cli("quantize", "--model", blob_run / "vgg_small.emotions.onnx", "--data", blob_folders, "--out", out, "-n", 64)
+    res = cli(
+        "quantize", "--model", blob_run / "vgg_small.emotions.onnx", "--data", blob_folders, "--out", out, "-n", 64
+    )
     assert res.exit_code == 0, res.output
     fp32, int8 = Classifier(blob_run / "vgg_small.emotions.onnx", threads=1), Classifier(out, threads=1)
     assert int8.card.name == "vgg_small.emotions.int8" and int8.labels == fp32.labels

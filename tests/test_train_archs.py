@@ -15,7 +15,15 @@ from emopy.models import list_models, model_info  # noqa: E402
 from emopy.predict.runtime import Classifier  # noqa: E402
 
 FER2013_LABELS = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
-CKPLUS_COUNTS = {"anger": 135, "disgust": 177, "fear": 75, "happiness": 207, "sadness": 84, "surprise": 249, "contempt": 54}
+CKPLUS_COUNTS = {
+    "anger": 135,
+    "disgust": 177,
+    "fear": 75,
+    "happiness": 207,
+    "sadness": 84,
+    "surprise": 249,
+    "contempt": 54,
+}
 QUICK = ("--limit", 64, "--epochs", 1, "--batch-size", 32)
 
 
@@ -58,8 +66,15 @@ def test_architecture_trains_and_exports(arch, run_for):
 
 def test_every_architecture_is_covered():
     """A new architecture is picked up by the parametrisation above; the EmoPy families must all be there."""
-    assert {"vgg_small", "vgg_wide", "ConvolutionalNN", "ConvolutionalNNDropout", "TimeDelayConvNN",
-            "ConvolutionalLstmNN", "TransferLearningNN"} <= set(list_models())
+    assert {
+        "vgg_small",
+        "vgg_wide",
+        "ConvolutionalNN",
+        "ConvolutionalNNDropout",
+        "TimeDelayConvNN",
+        "ConvolutionalLstmNN",
+        "TransferLearningNN",
+    } <= set(list_models())
 
 
 def check_report(report: dict, counts_by_label: dict[str, int]):
@@ -83,8 +98,18 @@ def test_evaluate_json_fer2013_privatetest(cli, run_for, fer2013_slice):
     assert report["excluded"] == {"n": 0, "by_label": {}}
     private = load_dataset(fer2013_slice).select_split("PrivateTest").counts()["PrivateTest"]
     check_report(report, private)
-    other = json.loads(cli("evaluate", "--model", out / "vgg_small.emotions.onnx", "--data", fer2013_slice,
-                           "--split", "valid", "--json").output)
+    other = json.loads(
+        cli(
+            "evaluate",
+            "--model",
+            out / "vgg_small.emotions.onnx",
+            "--data",
+            fer2013_slice,
+            "--split",
+            "valid",
+            "--json",
+        ).output
+    )
     assert other["split"] == "PublicTest" and other["n"] == 64
 
 
@@ -98,7 +123,9 @@ def test_evaluate_json_ckplus48(cli, run_for, ckplus_dir):
     assert report["excluded"] == {"n": 54, "by_label": {"contempt": 54}}  # the FER2013 model has no contempt
     assert report["n"] == 981 - 54
     check_report(report, CKPLUS_COUNTS)
-    sub = json.loads(cli("evaluate", "--model", model, "--data", ckplus_dir, "--emotions", "happy,surprised", "--json").output)
+    sub = json.loads(
+        cli("evaluate", "--model", model, "--data", ckplus_dir, "--emotions", "happy,surprised", "--json").output
+    )
     assert sub["labels"] == ["happiness", "surprise"] and sub["n"] == 207 + 249
     assert sub["excluded"]["n"] == 981 - 207 - 249
     check_report(sub, CKPLUS_COUNTS)

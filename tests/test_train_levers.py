@@ -22,8 +22,13 @@ def test_crop_flip_erase_take_windows_of_the_padded_image():
     y = build_augment(("crop",), 44)(x)
     assert y.shape == (64, 1, 44, 44)
     padded = torch.nn.functional.pad(x[:1], (2, 2, 2, 2), mode="reflect")[0, 0]
-    windows = {(dy, dx) for dy in range(5) for dx in range(5) for n in range(64)
-               if torch.equal(y[n, 0], padded[dy : dy + 44, dx : dx + 44])}
+    windows = {
+        (dy, dx)
+        for dy in range(5)
+        for dx in range(5)
+        for n in range(64)
+        if torch.equal(y[n, 0], padded[dy : dy + 44, dx : dx + 44])
+    }
     assert len(windows) > 5  # several random windows, each an exact window of the reflect-padded face
     centre = build_augment((), 44)(x)
     assert torch.equal(centre, x[:, :, 2:46, 2:46])
@@ -45,9 +50,31 @@ def test_domain_augmentation_keeps_shape_and_range():
 
 def test_fine_tuning_starts_from_the_shipped_weights(cli, fer2013_slice, ferplus_csv, tmp_path):
     out = tmp_path / "ft"
-    res = cli("train", "--arch", "vgg_small", "--data", fer2013_slice, "--ferplus-labels", ferplus_csv, "--heads",
-              "fer2013,ferplus", "--soft-labels", "--init", "ferplus", "--epochs", 1, "--lr", 0, "--schedule", "constant",
-              "--threads", 1, "--out", out, "--no-export")
+    res = cli(
+        "train",
+        "--arch",
+        "vgg_small",
+        "--data",
+        fer2013_slice,
+        "--ferplus-labels",
+        ferplus_csv,
+        "--heads",
+        "fer2013,ferplus",
+        "--soft-labels",
+        "--init",
+        "ferplus",
+        "--epochs",
+        1,
+        "--lr",
+        0,
+        "--schedule",
+        "constant",
+        "--threads",
+        1,
+        "--out",
+        out,
+        "--no-export",
+    )
     assert res.exit_code == 0, res.output
     tuned = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)["model"]
     shipped = weights_state("ferplus", head=True)
@@ -58,14 +85,42 @@ def test_fine_tuning_starts_from_the_shipped_weights(cli, fer2013_slice, ferplus
 
 
 def test_init_from_another_architecture_is_refused(cli, blob_folders, tmp_path):
-    res = cli("train", "--arch", "ConvolutionalNN", "--data", blob_folders, "--init", "ferplus", "--epochs", 1,
-              "--out", tmp_path / "x", "--no-export")
+    res = cli(
+        "train",
+        "--arch",
+        "ConvolutionalNN",
+        "--data",
+        blob_folders,
+        "--init",
+        "ferplus",
+        "--epochs",
+        1,
+        "--out",
+        tmp_path / "x",
+        "--no-export",
+    )
     assert res.exit_code == 2 and "not a ConvolutionalNN model" in res.output
 
 
 def test_bf16_only_where_the_cpu_has_it(cli, blob_folders, tmp_path):
-    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--precision", "bf16", "--epochs", 1,
-              "--threads", 1, "--limit", 8, "--out", tmp_path / "bf16", "--no-export")
+    res = cli(
+        "train",
+        "--arch",
+        "vgg_small",
+        "--data",
+        blob_folders,
+        "--precision",
+        "bf16",
+        "--epochs",
+        1,
+        "--threads",
+        1,
+        "--limit",
+        8,
+        "--out",
+        tmp_path / "bf16",
+        "--no-export",
+    )
     if torch.ops.mkldnn._is_mkldnn_bf16_supported():
         assert res.exit_code == 0, res.output
     else:
@@ -121,7 +176,9 @@ def test_distillation_blends_each_head_with_the_teachers_of_its_labels(fer2013_s
     blended = distill_heads(heads, images, ["fer2013", "ferplus"], 0.5)
     for head, new, teacher in zip(heads, blended, ("fer2013", "ferplus")):
         clf = Classifier(teacher)
-        probs = clf.predict_proba(images, tta="flip", calibrated=False)[:, [clf.labels.index(n) for n in head.label_names]]
+        probs = clf.predict_proba(images, tta="flip", calibrated=False)[
+            :, [clf.labels.index(n) for n in head.label_names]
+        ]
         m = head.mask
         assert m.sum() > 100
         np.testing.assert_allclose(new.targets[m], 0.5 * head.targets[m] + 0.5 * probs[m], atol=1e-5)
@@ -136,15 +193,53 @@ def test_distillation_blends_each_head_with_the_teachers_of_its_labels(fer2013_s
 
 def test_distillation_run_records_its_teachers(cli, fer2013_slice, ferplus_csv, tmp_path):
     out = tmp_path / "kd"
-    res = cli("train", "--arch", "vgg_small", "--data", fer2013_slice, "--ferplus-labels", ferplus_csv, "--heads",
-              "fer2013,ferplus", "--soft-labels", "--teacher", "fer2013,ferplus", "--distill", 0.7, "--epochs", 1,
-              "--threads", 1, "--out", out)
+    res = cli(
+        "train",
+        "--arch",
+        "vgg_small",
+        "--data",
+        fer2013_slice,
+        "--ferplus-labels",
+        ferplus_csv,
+        "--heads",
+        "fer2013,ferplus",
+        "--soft-labels",
+        "--teacher",
+        "fer2013,ferplus",
+        "--distill",
+        0.7,
+        "--epochs",
+        1,
+        "--threads",
+        1,
+        "--out",
+        out,
+    )
     assert res.exit_code == 0, res.output
     card = Classifier(out / "vgg_small.ferplus.onnx").card
     assert card.training["config"]["teacher"] == ["fer2013", "ferplus"] and card.training["config"]["distill"] == 0.7
-    again = cli("train", "--arch", "vgg_small", "--data", fer2013_slice, "--ferplus-labels", ferplus_csv, "--heads",
-                "fer2013,ferplus", "--soft-labels", "--teacher", "fer2013", "--distill", 0.7, "--epochs", 1,
-                "--threads", 1, "--out", out)
+    again = cli(
+        "train",
+        "--arch",
+        "vgg_small",
+        "--data",
+        fer2013_slice,
+        "--ferplus-labels",
+        ferplus_csv,
+        "--heads",
+        "fer2013,ferplus",
+        "--soft-labels",
+        "--teacher",
+        "fer2013",
+        "--distill",
+        0.7,
+        "--epochs",
+        1,
+        "--threads",
+        1,
+        "--out",
+        out,
+    )
     assert again.exit_code == 2 and "teacher" in again.output  # another teacher is another run: no silent resume
 
 

@@ -40,10 +40,30 @@ _LAZY = {
 }
 
 __all__ = [
-    "EMOTIONS", "BodyTooSlow", "CalibrationError", "ConfigError", "DataError", "Dataset", "EmopyError", "FERModel",
-    "FetchError", "ImageDecodeError", "MissingExtraError", "ModelFileError", "PayloadTooLarge", "SourceError",
-    "StoryError", "UnknownEmotionError", "UnknownModelError", "UnknownStory", "__version__", "create_model",
-    "list_models", "list_pretrained", "load_dataset", "resolve",
+    "EMOTIONS",
+    "BodyTooSlow",
+    "CalibrationError",
+    "ConfigError",
+    "DataError",
+    "Dataset",
+    "EmopyError",
+    "FERModel",
+    "FetchError",
+    "ImageDecodeError",
+    "MissingExtraError",
+    "ModelFileError",
+    "PayloadTooLarge",
+    "SourceError",
+    "StoryError",
+    "UnknownEmotionError",
+    "UnknownModelError",
+    "UnknownStory",
+    "__version__",
+    "create_model",
+    "list_models",
+    "list_pretrained",
+    "load_dataset",
+    "resolve",
 ]
 
 

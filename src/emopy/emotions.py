@@ -46,9 +46,7 @@ def resolve(name: str) -> str:
         return ALIASES[key]
     valid = ", ".join(EMOTIONS)
     aliases = ", ".join(f"{a}->{c}" for a, c in ALIASES.items())
-    raise UnknownEmotionError(
-        f"unknown emotion {name!r}; valid names are: {valid} (aliases: {aliases})"
-    )
+    raise UnknownEmotionError(f"unknown emotion {name!r}; valid names are: {valid} (aliases: {aliases})")
 
 
 def resolve_many(names: Iterable[str] | str) -> list[str]:
@@ -74,9 +72,7 @@ def subset_indices(labels: Sequence[str], emotions: Iterable[str] | str) -> list
     wanted = resolve_many(emotions)
     missing = [e for e in wanted if e not in labels]
     if missing:
-        raise UnknownEmotionError(
-            f"emotions {missing} are not available here; available: {', '.join(labels)}"
-        )
+        raise UnknownEmotionError(f"emotions {missing} are not available here; available: {', '.join(labels)}")
     return [list(labels).index(e) for e in wanted]
 
 
@@ -89,9 +85,7 @@ def merge_map(labels: Sequence[str], merges: dict[str, str]) -> tuple[list[str],
     canon = {resolve(src): resolve(dst) for src, dst in merges.items()}
     for src, dst in canon.items():
         if src not in labels or dst not in labels:
-            raise UnknownEmotionError(
-                f"cannot merge {src!r} into {dst!r}: both must be among {', '.join(labels)}"
-            )
+            raise UnknownEmotionError(f"cannot merge {src!r} into {dst!r}: both must be among {', '.join(labels)}")
         if dst in canon:
             raise UnknownEmotionError(f"cannot merge {src!r} into {dst!r}: {dst!r} is itself merged away")
     new_labels = [lab for lab in labels if lab not in canon]

@@ -18,7 +18,16 @@ from PIL import Image, UnidentifiedImageError
 from .errors import ImageDecodeError
 from .pixels import MAX_PIXELS
 
-FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP", "TIFF", "PPM", "JPEG2000")  # Pillow reads their headers, OpenCV decodes them
+FORMATS = (
+    "JPEG",
+    "PNG",
+    "GIF",
+    "BMP",
+    "WEBP",
+    "TIFF",
+    "PPM",
+    "JPEG2000",
+)  # Pillow reads their headers, OpenCV decodes them
 _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")  # in entropy-coded JPEG data: a marker, not stuffing or a restart
 
 
@@ -70,7 +79,9 @@ def image_size(data: bytes) -> tuple[int, int]:
     except Image.DecompressionBombError as exc:  # Pillow's own cap (2 x its MAX_IMAGE_PIXELS), far above ours
         raise ImageDecodeError(f"image is over the limit of pixels Pillow will open: {exc}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ImageDecodeError(f"not a readable image (unknown format or corrupt header; accepted: {', '.join(FORMATS)})") from exc
+        raise ImageDecodeError(
+            f"not a readable image (unknown format or corrupt header; accepted: {', '.join(FORMATS)})"
+        ) from exc
 
 
 def decode_image(data: bytes, *, gray: bool = False, max_pixels: int = MAX_PIXELS) -> np.ndarray:

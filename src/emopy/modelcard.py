@@ -52,7 +52,7 @@ class ModelCard:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_metadata(cls, meta: dict[str, str], where: str) -> "ModelCard":
+    def from_metadata(cls, meta: dict[str, str], where: str) -> ModelCard:
         """Parse and check the metadata map of an ONNX file."""
         if FORMAT_KEY not in meta or CARD_KEY not in meta:
             raise ModelFileError(

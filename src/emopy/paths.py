@@ -22,8 +22,11 @@ def list_images(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)
 
 
-def expand_paths(args: Iterable[str | Path], suffixes: tuple[str, ...] = IMAGE_SUFFIXES, *, strict: bool = False) -> list[str]:
-    """Files as given, files with `suffixes` under folders (recursive), glob matches; folders and globs in natural order.
+def expand_paths(
+    args: Iterable[str | Path], suffixes: tuple[str, ...] = IMAGE_SUFFIXES, *, strict: bool = False
+) -> list[str]:
+    """Files as given, files with `suffixes` under folders (recursive), glob matches; folders and globs in natural
+    order.
 
     An argument that matches nothing (empty folder, glob without matches) raises DataError when `strict`; otherwise
     it is kept, so that it fails visibly as an input of its own. A missing file is always kept.

@@ -49,7 +49,9 @@ def resolve_model(name_or_path: str | Path) -> Path:
     known = list_pretrained() + list(aliases())
     close = difflib.get_close_matches(s, known, n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise ModelFileError(f"unknown model {s!r}{hint} (shipped: {', '.join(known) or 'none'}; or give a path to an .onnx file)")
+    raise ModelFileError(
+        f"unknown model {s!r}{hint} (shipped: {', '.join(known) or 'none'}; or give a path to an .onnx file)"
+    )
 
 
 def verify(path: Path) -> None:

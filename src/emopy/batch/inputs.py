@@ -1,4 +1,5 @@
-"""What a batch reads: a folder, a glob, a manifest (CSV/Parquet with a `path` column) or one file; videos become frames."""
+"""What a batch reads: a folder, a glob, a manifest (CSV/Parquet with a `path` column) or one file; videos become
+frames."""
 
 from __future__ import annotations
 

@@ -11,8 +11,16 @@ from .results import ResultStore
 from .work import predict_columns, records
 
 
-def run_local(paths: list[str], fer: FERModel, store: ResultStore, *, fps: float, chunk: int,
-              skip: set[str], progress: Callable[[int], None]) -> int:
+def run_local(
+    paths: list[str],
+    fer: FERModel,
+    store: ResultStore,
+    *,
+    fps: float,
+    chunk: int,
+    skip: set[str],
+    progress: Callable[[int], None],
+) -> int:
     """Process every input not in `skip`; returns the number of images (stills and frames) processed."""
     decoded = (d for p in paths for d in decode(p, fps, skip))
     done = 0

@@ -42,8 +42,13 @@ def connect(address: str | None):
         address = address or os.environ.get("RAY_ADDRESS") or None
         if address is None:
             os.environ.pop("RAY_ADDRESS", None)  # an empty value would make ray.init fail to parse it
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                 **({} if address else {"num_cpus": os.cpu_count()}))
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+            **({} if address else {"num_cpus": os.cpu_count()}),
+        )
     return ray
 
 
@@ -59,8 +64,21 @@ def dataset(ray, spec: str, paths: list[str]):
     return ray.data.from_items([{"path": x} for x in paths])
 
 
-def run_ray(spec: str, paths: list[str], store: ResultStore, *, model: str, emotions, detector: str, fps: float,
-            chunk: int, skip: set[str], actors: int, address: str | None, progress: Callable[[int], None]) -> int:
+def run_ray(
+    spec: str,
+    paths: list[str],
+    store: ResultStore,
+    *,
+    model: str,
+    emotions,
+    detector: str,
+    fps: float,
+    chunk: int,
+    skip: set[str],
+    actors: int,
+    address: str | None,
+    progress: Callable[[int], None],
+) -> int:
     """Process every input not in `skip` on Ray; returns the number of images (stills and frames) processed."""
     ray = connect(address)
     ctx = ray.data.DataContext.get_current()
@@ -68,9 +86,15 @@ def run_ray(spec: str, paths: list[str], store: ResultStore, *, model: str, emot
     ctx.enable_progress_bars = False  # emopy's own bar counts images
     actors = actors or max(1, int(ray.cluster_resources().get("CPU", 1) - READ_CPUS))
     ds = dataset(ray, spec, paths)
-    ds = ds.map_batches(Predict, fn_constructor_kwargs={"model": model, "emotions": emotions, "detector": detector,
-                                                         "fps": fps, "skip": skip},
-                        batch_size=4, concurrency=actors, num_cpus=1, batch_format="numpy")
+    ds = ds.map_batches(
+        Predict,
+        fn_constructor_kwargs={"model": model, "emotions": emotions, "detector": detector, "fps": fps, "skip": skip},
+        batch_size=4,
+        concurrency=actors,
+        num_cpus=1,
+        batch_format="numpy",
+    )
+
     def write(rows: list[dict]) -> int:
         """Store whole inputs' rows; how many inputs they were."""
         store.write(rows)

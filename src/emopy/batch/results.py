@@ -43,8 +43,19 @@ class ResultStore:
 
     def _schema(self):
         pa = self.pa
-        types = {"path": pa.string(), "frame": pa.int64(), "time_s": pa.float64(), "face": pa.int64(), "x": pa.int64(),
-                 "y": pa.int64(), "w": pa.int64(), "h": pa.int64(), "score": pa.float64(), "dominant": pa.string(), "error": pa.string()}
+        types = {
+            "path": pa.string(),
+            "frame": pa.int64(),
+            "time_s": pa.float64(),
+            "face": pa.int64(),
+            "x": pa.int64(),
+            "y": pa.int64(),
+            "w": pa.int64(),
+            "h": pa.int64(),
+            "score": pa.float64(),
+            "dominant": pa.string(),
+            "error": pa.string(),
+        }
         return pa.schema([(c, types.get(c, pa.float64())) for c in self.columns])
 
     def parts(self) -> list[Path]:

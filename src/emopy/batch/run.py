@@ -15,9 +15,20 @@ from .results import ResultStore
 ENGINES = ("local", "ray")
 
 
-def run_batch(inputs: str | Path, out: str | Path, *, engine: str = "local", emotions=None, model: str = "default",
-              detector: str = "auto", fps: float = 1.0, chunk: int = 64, actors: int = 0, ray_address: str | None = None,
-              progress: bool = True) -> dict:
+def run_batch(
+    inputs: str | Path,
+    out: str | Path,
+    *,
+    engine: str = "local",
+    emotions=None,
+    model: str = "default",
+    detector: str = "auto",
+    fps: float = 1.0,
+    chunk: int = 64,
+    actors: int = 0,
+    ray_address: str | None = None,
+    progress: bool = True,
+) -> dict:
     """Predict every image (and video frame at `fps`) of `inputs` into `out`; inputs already there are skipped.
 
     Returns {"inputs", "skipped", "processed", "rows", "out"}: processed counts still images and frames.
@@ -31,8 +42,14 @@ def run_batch(inputs: str | Path, out: str | Path, *, engine: str = "local", emo
     store = ResultStore(out, list(fer.emotions))
     skip = store.done_keys()
     total = None if any(is_video(p) for p in paths) else len(paths)
-    bar = tqdm(total=total, initial=len(skip) if total else 0, unit="img", file=sys.stderr, disable=not progress,
-               desc=f"emopy batch ({engine})")
+    bar = tqdm(
+        total=total,
+        initial=len(skip) if total else 0,
+        unit="img",
+        file=sys.stderr,
+        disable=not progress,
+        desc=f"emopy batch ({engine})",
+    )
     try:
         if engine == "local":
             from .local import run_local
@@ -41,8 +58,26 @@ def run_batch(inputs: str | Path, out: str | Path, *, engine: str = "local", emo
         else:
             from .ray_engine import run_ray
 
-            n = run_ray(str(inputs), paths, store, model=model, emotions=list(fer.emotions), detector=detector, fps=fps,
-                        chunk=chunk, skip=skip, actors=actors, address=ray_address, progress=bar.update)
+            n = run_ray(
+                str(inputs),
+                paths,
+                store,
+                model=model,
+                emotions=list(fer.emotions),
+                detector=detector,
+                fps=fps,
+                chunk=chunk,
+                skip=skip,
+                actors=actors,
+                address=ray_address,
+                progress=bar.update,
+            )
     finally:
         bar.close()
-    return {"inputs": len(paths), "skipped": len(skip), "processed": n, "rows": len(store.read()), "out": str(store.path)}
+    return {
+        "inputs": len(paths),
+        "skipped": len(skip),
+        "processed": n,
+        "rows": len(store.read()),
+        "out": str(store.path),
+    }

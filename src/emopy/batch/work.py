@@ -18,7 +18,8 @@ NO_FACE = "no face found"
 
 
 def predict_columns(fer: FERModel, items: Iterable[Decoded]) -> dict[str, np.ndarray]:
-    """Faces of decoded images as columns: one entry per face, one error entry per failed input or input without a face."""
+    """Faces of decoded images as columns: one entry per face, one error entry per failed input or input without a
+    face."""
     items = list(items)
     found = iter(fer.predict_batch([d.image for d in items if d.error is None], errors="keep"))
     names = ("path", "frame", "time_s", "face", "x", "y", "w", "h", "score", "error", *fer.emotions, "dominant")
@@ -34,8 +35,10 @@ def predict_columns(fer: FERModel, items: Iterable[Decoded]) -> dict[str, np.nda
         if error is not None:
             rows.append((*base, -1, -1, -1, -1, -1, np.nan, error, *[np.nan] * len(fer.emotions), ""))
     text = {"path", "error", "dominant"}
-    return {n: np.array([r[k] for r in rows], dtype=object if n in text else np.float64 if not rows else None)
-            for k, n in enumerate(names)}
+    return {
+        n: np.array([r[k] for r in rows], dtype=object if n in text else np.float64 if not rows else None)
+        for k, n in enumerate(names)
+    }
 
 
 def records(cols: dict[str, np.ndarray], emotions: list[str]) -> list[dict]:
@@ -45,11 +48,18 @@ def records(cols: dict[str, np.ndarray], emotions: list[str]) -> list[dict]:
     for i in range(n):
         face = int(cols["face"][i])
         t = float(cols["time_s"][i])
-        row = {"path": str(cols["path"][i]), "frame": int(cols["frame"][i]), "time_s": None if np.isnan(t) else t, "face": face}
+        row = {
+            "path": str(cols["path"][i]),
+            "frame": int(cols["frame"][i]),
+            "time_s": None if np.isnan(t) else t,
+            "face": face,
+        }
         if face >= 0:
             row.update({k: int(cols[k][i]) for k in ("x", "y", "w", "h")}, score=float(cols["score"][i]))
             row.update({e: float(cols[e][i]) for e in emotions}, dominant=str(cols["dominant"][i]), error=None)
         else:
-            row.update({k: None for k in ("x", "y", "w", "h", "score", *emotions)}, dominant=None, error=str(cols["error"][i]))
+            row.update(
+                {k: None for k in ("x", "y", "w", "h", "score", *emotions)}, dominant=None, error=str(cols["error"][i])
+            )
         out.append(row)
     return out

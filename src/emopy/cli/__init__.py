@@ -5,8 +5,8 @@ Commands only parse arguments and call library functions; heavy imports happen i
 
 from __future__ import annotations
 
-from ._app import app
 from . import batch, data, experiments, predict, serve, stream, train  # noqa: F401,E402  (importing registers the commands)
+from ._app import app
 
 
 def main() -> None:

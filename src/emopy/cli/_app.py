@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 app = typer.Typer(help="EmoPy: facial expression recognition.", no_args_is_help=True, add_completion=False)
 
-FerplusOpt = Annotated[Optional[Path], typer.Option("--ferplus-labels", help="FER+ vote file fer2013new.csv to join with a FER2013 CSV.")]
-EmotionsOpt = Annotated[Optional[str], typer.Option("--emotions", help="Comma-separated subset, aliases allowed: calm,anger,happy.")]
+FerplusOpt = Annotated[
+    Path | None, typer.Option("--ferplus-labels", help="FER+ vote file fer2013new.csv to join with a FER2013 CSV.")
+]
+EmotionsOpt = Annotated[
+    str | None, typer.Option("--emotions", help="Comma-separated subset, aliases allowed: calm,anger,happy.")
+]
 
 
 def fail(exc: Exception) -> None:

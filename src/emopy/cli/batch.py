@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,16 +14,36 @@ from .predict import DetectorOpt, ModelOpt
 
 @app.command("batch")
 def batch_cmd(
-    inputs: Annotated[str, typer.Argument(help="A folder (images and videos, recursive), a glob, a CSV/Parquet manifest with a 'path' column, or one file.")],
-    out: Annotated[Path, typer.Option("--out", help="Results: a .jsonl file, or a Parquet dataset folder (one part file per chunk). Re-running skips what it holds.")],
-    engine: Annotated[str, typer.Option("--engine", help="local (this process) or ray (pip install 'emopy[scale]').")] = "local",
+    inputs: Annotated[
+        str,
+        typer.Argument(
+            help="A folder (images and videos, recursive), a glob, a CSV/Parquet manifest with a 'path' column, "
+            "or one file."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Results: a .jsonl file, or a Parquet dataset folder (one part file per chunk). "
+            "Re-running skips what it holds.",
+        ),
+    ],
+    engine: Annotated[
+        str, typer.Option("--engine", help="local (this process) or ray (pip install 'emopy[scale]').")
+    ] = "local",
     emotions: EmotionsOpt = None,
     model: ModelOpt = "default",
     detector: DetectorOpt = "auto",
     fps: Annotated[float, typer.Option("--fps", help="Frames per second taken from video inputs.")] = 1.0,
     chunk: Annotated[int, typer.Option("--chunk", help="Images per written chunk (and per classifier batch).")] = 64,
-    actors: Annotated[int, typer.Option("--actors", help="Ray: prediction actors (0 = one per CPU of the cluster).")] = 0,
-    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray: join this cluster (default $RAY_ADDRESS; none starts a local Ray).")] = None,
+    actors: Annotated[
+        int, typer.Option("--actors", help="Ray: prediction actors (0 = one per CPU of the cluster).")
+    ] = 0,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Ray: join this cluster (default $RAY_ADDRESS; none starts a local Ray)."),
+    ] = None,
 ) -> None:
     """One row per face (path, frame, time, box, score, a column per emotion, dominant); inputs without a face or
     that fail to read get one row with `error`. Prints a JSON summary."""
@@ -31,8 +51,18 @@ def batch_cmd(
     from ..errors import EmopyError
 
     try:
-        summary = run_batch(inputs, out, engine=engine, emotions=emotions, model=model, detector=detector, fps=fps,
-                            chunk=chunk, actors=actors, ray_address=ray_address)
+        summary = run_batch(
+            inputs,
+            out,
+            engine=engine,
+            emotions=emotions,
+            model=model,
+            detector=detector,
+            fps=fps,
+            chunk=chunk,
+            actors=actors,
+            ray_address=ray_address,
+        )
     except EmopyError as exc:
         fail(exc)
     typer.echo(json.dumps(summary))

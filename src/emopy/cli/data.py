@@ -31,7 +31,11 @@ def data_info(
         fail(exc)
     counts = ds.counts()
     if as_json:
-        typer.echo(json.dumps({"source": ds.source, "labels": list(ds.label_names), "counts": counts, "skipped": ds.skipped}, indent=1))
+        typer.echo(
+            json.dumps(
+                {"source": ds.source, "labels": list(ds.label_names), "counts": counts, "skipped": ds.skipped}, indent=1
+            )
+        )
         return
     typer.echo(f"{ds.source}: {len(ds)} images, shape {ds.images.shape[1:]}, skipped {ds.skipped}")
     for note in ds.notes:
@@ -40,6 +44,8 @@ def data_info(
     header = "split".ljust(12) + "".join(n.rjust(max(width, 7) + 1) for n in ds.label_names) + "total".rjust(8)
     typer.echo(header)
     for split, row in counts.items():
-        typer.echo(split.ljust(12) + "".join(str(row[n]).rjust(max(width, 7) + 1) for n in ds.label_names) + str(sum(row.values())).rjust(8))
-
-
+        typer.echo(
+            split.ljust(12)
+            + "".join(str(row[n]).rjust(max(width, 7) + 1) for n in ds.label_names)
+            + str(sum(row.values())).rjust(8)
+        )

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ._app import app, fail
 
-experiments = typer.Typer(help="Reproduce EmoPy's tables, baselines and ablations; write docs/experiments.md.", no_args_is_help=True)
+experiments = typer.Typer(
+    help="Reproduce EmoPy's tables, baselines and ablations; write docs/experiments.md.", no_args_is_help=True
+)
 run_app = typer.Typer(help="Run (or resume) one table; finished rows are reused.", no_args_is_help=True)
 experiments.add_typer(run_app, name="run")
 app.add_typer(experiments, name="experiments")
 
 OutOpt = Annotated[Path, typer.Option("--out", help="Run root: one folder per row with its result.json (resumable).")]
 DocsOpt = Annotated[Path, typer.Option("--docs", help="Folder for experiments.md and figures/.")]
-DataOpt = Annotated[Optional[Path], typer.Option("--data", help="Shared data folder (default $EMOPY_DATA or ../shared/data).")]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="Shared data folder (default $EMOPY_DATA or ../shared/data).")
+]
 EpochsOpt = Annotated[int, typer.Option("--epochs", help="Training epochs per row.")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Only the first N images of each split (smoke runs; 0 = all).")]
 ThreadsOpt = Annotated[int, typer.Option("--threads", help="Torch/onnxruntime threads (0 = default).")]
 
 
-def _settings(data: Optional[Path], epochs: int, limit: int, threads: int):
+def _settings(data: Path | None, epochs: int, limit: int, threads: int):
     from ..experiments.plan import Settings, default_data_dir
 
     return Settings(data=data or default_data_dir(), epochs=epochs, limit=limit, threads=threads)
@@ -51,12 +55,23 @@ def _run(plan, out: Path, docs: Path) -> None:
 
 @run_app.command("subsets")
 def subsets_cmd(
-    out: OutOpt = Path("runs/experiments"), docs: DocsOpt = Path("docs"), data: DataOpt = None, epochs: EpochsOpt = 30,
-    limit: LimitOpt = 0, threads: ThreadsOpt = 0,
-    subsets: Annotated[Optional[str], typer.Option(help="Subsets as 'anger,fear;disgust,surprise' (default: EmoPy's seven, plus "
-                                                   "fear,happiness,calm for the methods EmoPy publishes numbers for).")] = None,
-    archs: Annotated[Optional[str], typer.Option(help="Comma list of trained methods (default: all).")] = None,
-    shipped: Annotated[str, typer.Option(help="Shipped models scored renormalised over each subset ('' for none).")] = "fer2013,ferplus",
+    out: OutOpt = Path("runs/experiments"),
+    docs: DocsOpt = Path("docs"),
+    data: DataOpt = None,
+    epochs: EpochsOpt = 30,
+    limit: LimitOpt = 0,
+    threads: ThreadsOpt = 0,
+    subsets: Annotated[
+        str | None,
+        typer.Option(
+            help="Subsets as 'anger,fear;disgust,surprise' (default: EmoPy's seven, plus "
+            "fear,happiness,calm for the methods EmoPy publishes numbers for)."
+        ),
+    ] = None,
+    archs: Annotated[str | None, typer.Option(help="Comma list of trained methods (default: all).")] = None,
+    shipped: Annotated[
+        str, typer.Option(help="Shipped models scored renormalised over each subset ('' for none).")
+    ] = "fer2013,ferplus",
 ) -> None:
     """EmoPy's subset table: each subset x architecture, FER2013 PrivateTest and CK+48 accuracy."""
     from ..experiments.plan import ARCHS, parse_names, parse_subsets
@@ -73,24 +88,43 @@ def subsets_cmd(
 
 @run_app.command("baselines")
 def baselines_cmd(
-    out: OutOpt = Path("runs/experiments"), docs: DocsOpt = Path("docs"), data: DataOpt = None, epochs: EpochsOpt = 30,
-    limit: LimitOpt = 0, threads: ThreadsOpt = 0,
-    methods: Annotated[Optional[str], typer.Option(help="Comma list of hog-svm, cnn-embedding-svm (default: both).")] = None,
-    backbone: Annotated[str, typer.Option(help="Shipped model name (or vgg_small .onnx/.pt) whose features feed the embedding SVM.")] = "fer2013",
+    out: OutOpt = Path("runs/experiments"),
+    docs: DocsOpt = Path("docs"),
+    data: DataOpt = None,
+    epochs: EpochsOpt = 30,
+    limit: LimitOpt = 0,
+    threads: ThreadsOpt = 0,
+    methods: Annotated[
+        str | None, typer.Option(help="Comma list of hog-svm, cnn-embedding-svm (default: both).")
+    ] = None,
+    backbone: Annotated[
+        str, typer.Option(help="Shipped model name (or vgg_small .onnx/.pt) whose features feed the embedding SVM.")
+    ] = "fer2013",
 ) -> None:
     """HOG + linear SVM and CNN embeddings + linear SVM on the 7 FER2013 classes (--epochs is unused)."""
     from ..experiments.baselines import METHODS, plan_baselines
     from ..experiments.plan import parse_names
 
-    _run(lambda: plan_baselines(out, _settings(data, epochs, limit, threads), parse_names(methods, METHODS, "baseline"), backbone),
-         out, docs)
+    _run(
+        lambda: plan_baselines(
+            out, _settings(data, epochs, limit, threads), parse_names(methods, METHODS, "baseline"), backbone
+        ),
+        out,
+        docs,
+    )
 
 
 @run_app.command("ablations")
 def ablations_cmd(
-    out: OutOpt = Path("runs/experiments"), docs: DocsOpt = Path("docs"), data: DataOpt = None, epochs: EpochsOpt = 30,
-    limit: LimitOpt = 0, threads: ThreadsOpt = 0,
-    rows: Annotated[Optional[str], typer.Option(help="Comma list of default, no-augment, balanced, merge-disgust (default: all).")] = None,
+    out: OutOpt = Path("runs/experiments"),
+    docs: DocsOpt = Path("docs"),
+    data: DataOpt = None,
+    epochs: EpochsOpt = 30,
+    limit: LimitOpt = 0,
+    threads: ThreadsOpt = 0,
+    rows: Annotated[
+        str | None, typer.Option(help="Comma list of default, no-augment, balanced, merge-disgust (default: all).")
+    ] = None,
     arch: Annotated[str, typer.Option(help="Architecture the ablations train.")] = "ConvolutionalNN",
 ) -> None:
     """Augmentation on/off and disgust imbalance handling (none, balanced weights, merged into anger)."""
@@ -100,15 +134,24 @@ def ablations_cmd(
 
     def plan():
         model_info(arch)  # an unknown architecture fails before any row runs
-        return plan_ablations(out, _settings(data, epochs, limit, threads), parse_names(rows, ABLATIONS, "ablation"), arch)
+        return plan_ablations(
+            out, _settings(data, epochs, limit, threads), parse_names(rows, ABLATIONS, "ablation"), arch
+        )
 
     _run(plan, out, docs)
 
 
 @run_app.command("all")
-def all_cmd(out: OutOpt = Path("runs/experiments"), docs: DocsOpt = Path("docs"), data: DataOpt = None, epochs: EpochsOpt = 8,
-            limit: LimitOpt = 0, threads: ThreadsOpt = 0) -> None:
-    """Everything docs/experiments.md shows: the subset table, the ablations (ConvolutionalNN; ConvolutionalNNDropout with
+def all_cmd(
+    out: OutOpt = Path("runs/experiments"),
+    docs: DocsOpt = Path("docs"),
+    data: DataOpt = None,
+    epochs: EpochsOpt = 8,
+    limit: LimitOpt = 0,
+    threads: ThreadsOpt = 0,
+) -> None:
+    """Everything docs/experiments.md shows: the subset table, the ablations (ConvolutionalNN; ConvolutionalNNDropout
+    with
     and without augmentation, its 7-class row being one EmoPy publishes) and the baselines; then the report."""
     from ..experiments.ablations import ABLATIONS, plan_ablations
     from ..experiments.baselines import METHODS, plan_baselines
@@ -116,11 +159,17 @@ def all_cmd(out: OutOpt = Path("runs/experiments"), docs: DocsOpt = Path("docs")
     from ..experiments.subsets import plan_published, plan_subsets
 
     settings = _settings(data, epochs, limit, threads)
-    _run(lambda: plan_subsets(out, settings, parse_subsets(None), list(ARCHS), SHIPPED)
-         + plan_published(out, settings, list(ARCHS), SHIPPED)
-         + plan_ablations(out, settings, list(ABLATIONS), "ConvolutionalNN")
-         + plan_ablations(out, settings, ["default", "no-augment"], "ConvolutionalNNDropout")
-         + plan_baselines(out, settings, list(METHODS)), out, docs)
+    _run(
+        lambda: (
+            plan_subsets(out, settings, parse_subsets(None), list(ARCHS), SHIPPED)
+            + plan_published(out, settings, list(ARCHS), SHIPPED)
+            + plan_ablations(out, settings, list(ABLATIONS), "ConvolutionalNN")
+            + plan_ablations(out, settings, ["default", "no-augment"], "ConvolutionalNNDropout")
+            + plan_baselines(out, settings, list(METHODS))
+        ),
+        out,
+        docs,
+    )
 
 
 @experiments.command("report")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from ._app import EmotionsOpt, app, fail
 
-ModelOpt = Annotated[str, typer.Option("--model", help="Shipped model name/alias (see `emopy models`) or an .onnx path.")]
+ModelOpt = Annotated[
+    str, typer.Option("--model", help="Shipped model name/alias (see `emopy models`) or an .onnx path.")
+]
 DetectorOpt = Annotated[str, typer.Option("--detector", help="Face detector: auto, ssd, blazeface or haar.")]
 
 
@@ -30,36 +32,61 @@ def _out_name(path: str, folder: Path, used: set[str], suffix: str = "") -> Path
 
 @app.command("predict")
 def predict_cmd(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Image files, folders (searched recursively) or globs.")] = None,
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Image files, folders (searched recursively) or globs.")
+    ] = None,
     emotions: EmotionsOpt = None,
     model: ModelOpt = "default",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array, one object per input.")] = False,
-    annotate: Annotated[Optional[Path], typer.Option("--annotate", help="Write images with boxes and labels: a file for one input, else a folder.")] = None,
-    crops: Annotated[Optional[Path], typer.Option("--crops", help="Folder for the aligned face crops the model saw.")] = None,
-    no_detect: Annotated[bool, typer.Option("--no-detect", help="Inputs are already face crops: skip detection.")] = False,
+    annotate: Annotated[
+        Path | None,
+        typer.Option("--annotate", help="Write images with boxes and labels: a file for one input, else a folder."),
+    ] = None,
+    crops: Annotated[
+        Path | None, typer.Option("--crops", help="Folder for the aligned face crops the model saw.")
+    ] = None,
+    no_detect: Annotated[
+        bool, typer.Option("--no-detect", help="Inputs are already face crops: skip detection.")
+    ] = False,
     detector: DetectorOpt = "auto",
-    margin: Annotated[Optional[float], typer.Option(help="Crop margin per side as a share of the face box (default: the model's).")] = None,
+    margin: Annotated[
+        float | None, typer.Option(help="Crop margin per side as a share of the face box (default: the model's).")
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Images decoded and classified together.")] = 64,
-    example: Annotated[bool, typer.Option("--example", help="Add the shipped example photo (public-domain NASA portrait).")] = False,
-    balance: Annotated[float, typer.Option("--balance", help="0..1: correct that share of the training data's class prior "
-                       "(finds rare emotions such as fear and disgust more often; costs some accuracy on FER-like data).")] = 0.0,
-    baseline: Annotated[Optional[Path], typer.Option("--baseline", help="Folder (or file) of photos of the same person at rest: "
-                        "probabilities become relative to that person's resting face (per-viewer calibration).")] = None,
+    example: Annotated[
+        bool, typer.Option("--example", help="Add the shipped example photo (public-domain NASA portrait).")
+    ] = False,
+    balance: Annotated[
+        float,
+        typer.Option(
+            "--balance",
+            help="0..1: correct that share of the training data's class prior "
+            "(finds rare emotions such as fear and disgust more often; costs some accuracy on FER-like data).",
+        ),
+    ] = 0.0,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="Folder (or file) of photos of the same person at rest: "
+            "probabilities become relative to that person's resting face (per-viewer calibration).",
+        ),
+    ] = None,
 ) -> None:
     """Detect faces and their emotions; exit status 1 if any input failed."""
     import cv2
     from tqdm import tqdm
 
     from ..errors import EmopyError
+    from ..paths import expand_paths
     from ..predict import FERModel
     from ..predict.annotate import annotate as draw
-    from ..paths import expand_paths
     from ..predict.files import predict_files
 
     try:
         fer = FERModel(emotions, model, detector=detector, margin=margin, balance=balance)
         if not no_detect:
-            fer.detector  # load now so a missing detector is a usage error, not a per-file one
+            _ = fer.detector  # load now so a missing detector is a usage error, not a per-file one
         if baseline is not None:
             fer = _calibrated(fer, baseline, detect=not no_detect)
     except (EmopyError, FileNotFoundError, ValueError) as exc:
@@ -70,7 +97,11 @@ def predict_cmd(
     if not paths:
         fail(ValueError("give image files, folders or globs to predict on (or --example)"))
     files = expand_paths(paths)
-    single_file = annotate is not None and len(files) == 1 and annotate.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+    single_file = (
+        annotate is not None
+        and len(files) == 1
+        and annotate.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+    )
     for folder in [crops] + ([annotate] if annotate is not None and not single_file else []):
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
@@ -78,11 +109,19 @@ def predict_cmd(
     used_crop: set[str] = set()
     results, failed = [], 0
     keep = annotate is not None or crops is not None
-    for res in tqdm(predict_files(fer, files, batch_size=batch_size, detect=not no_detect, keep_image=keep),
-                    total=len(files), unit="img", file=sys.stderr, disable=None, leave=False):
+    for res in tqdm(
+        predict_files(fer, files, batch_size=batch_size, detect=not no_detect, keep_image=keep),
+        total=len(files),
+        unit="img",
+        file=sys.stderr,
+        disable=None,
+        leave=False,
+    ):
         failed += res.error is not None
         if res.image is not None and annotate is not None:
-            cv2.imwrite(str(annotate if single_file else _out_name(res.path, annotate, used_ann)), draw(res.image, res.faces))
+            cv2.imwrite(
+                str(annotate if single_file else _out_name(res.path, annotate, used_ann)), draw(res.image, res.faces)
+            )
         if res.crops is not None and crops is not None:
             for i, face in enumerate(res.crops):
                 cv2.imwrite(str(_out_name(res.path, crops, used_crop, f"_face{i}").with_suffix(".png")), face)
@@ -134,16 +173,29 @@ def models_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
     for name in list_pretrained():
         c = card(name)
         test = c.get("metrics", {}).get("test", {})
-        rows.append({"name": name, "aliases": sorted(a for a, n in aliases().items() if n == name),
-                     "labels": c.get("labels", []), "test_accuracy": test.get("accuracy"), "test_n": test.get("n"),
-                     "dataset": c.get("dataset", ""), "protocol": c.get("protocol", ""), "params": c.get("params")})
+        rows.append(
+            {
+                "name": name,
+                "aliases": sorted(a for a, n in aliases().items() if n == name),
+                "labels": c.get("labels", []),
+                "test_accuracy": test.get("accuracy"),
+                "test_n": test.get("n"),
+                "dataset": c.get("dataset", ""),
+                "protocol": c.get("protocol", ""),
+                "params": c.get("params"),
+            }
+        )
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
     if not rows:
         typer.echo("no models shipped in this installation")
     for r in rows:
-        acc = f"{r['test_accuracy']:.1%} on {r['test_n']} test images" if r["test_accuracy"] is not None else "accuracy not measured"
+        acc = (
+            f"{r['test_accuracy']:.1%} on {r['test_n']} test images"
+            if r["test_accuracy"] is not None
+            else "accuracy not measured"
+        )
         alias = f" (alias: {', '.join(r['aliases'])})" if r["aliases"] else ""
         typer.echo(f"{r['name']}{alias}: {acc}\n  labels: {', '.join(r['labels'])}\n  protocol: {r['protocol'] or '-'}")
 
@@ -170,5 +222,7 @@ def bench_cmd(
     c, f = res["classifier_faces_per_s"], res["frame_ms"]
     typer.echo(f"model {res['model']}, detector {res['detector']}, {res['threads']} threads on {res['cpu_count']} CPUs")
     typer.echo(f"classifier: {c['batch_1']} faces/s at batch 1, {c['batch_64']} faces/s at batch 64")
-    typer.echo(f"640x480 frame, {f['faces']} face: {f['median']} ms median, {f['p90']} ms p90 (detect + align + classify)")
+    typer.echo(
+        f"640x480 frame, {f['faces']} face: {f['median']} ms median, {f['p90']} ms p90 (detect + align + classify)"
+    )
     typer.echo(f"import + model load: {res['import_and_load_s']} s")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,9 +16,14 @@ MAX_HEAD_BYTES = 65_536  # request line and headers together; larger heads get 4
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    db: Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL: sqlite:///emopy.db (default) or postgresql://user:pw@host/db.")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Default shipped model name or alias.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes (each loads the model; SQLite in WAL mode is shared).")] = 1,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="SQLAlchemy URL: sqlite:///emopy.db (default) or postgresql://user:pw@host/db."),
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Default shipped model name or alias.")] = None,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (each loads the model; SQLite in WAL mode is shared).")
+    ] = 1,
 ) -> None:
     """Serve /v1/predict, /v1/feedback, /health, the API docs at /docs and the web app at /."""
     from ..errors import EmopyError, require
@@ -45,9 +50,23 @@ def serve_cmd(
     except (ValidationError, SQLAlchemyError) as exc:
         fail(exc)
     if not settings.allowed_hosts and settings.host in WILDCARD_ADDRESSES:
-        typer.echo(f"note: bound to every address, but only Host headers {', '.join(settings.trusted_hosts())} are accepted; "
-                   "set EMOPY_ALLOWED_HOSTS to the names clients use", err=True)
+        typer.echo(
+            f"note: bound to every address, but only Host headers {', '.join(settings.trusted_hosts())} are accepted; "
+            "set EMOPY_ALLOWED_HOSTS to the names clients use",
+            err=True,
+        )
     # h11, not httptools: h11 caps the request head (httptools reads headers without a size limit)
-    uvicorn.run("emopy.serve.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info",
-                http="h11", h11_max_incomplete_event_size=MAX_HEAD_BYTES, ws_max_size=settings.max_upload_bytes + 1024,
-                limit_concurrency=settings.max_connections, timeout_keep_alive=settings.keep_alive_s, timeout_graceful_shutdown=10)
+    uvicorn.run(
+        "emopy.serve.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        http="h11",
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        ws_max_size=settings.max_upload_bytes + 1024,
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=settings.keep_alive_s,
+        timeout_graceful_shutdown=10,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,8 +16,12 @@ app.add_typer(story_app, name="story")
 
 ModelOpt = Annotated[str, typer.Option("--model", help="Shipped model name/alias or an .onnx path.")]
 DetectorOpt = Annotated[str, typer.Option("--detector", help="Face detector: auto, ssd, blazeface or haar.")]
-FpsOpt = Annotated[Optional[float], typer.Option("--fps", help="Process about N frames per second of a file (default: every frame).")]
-EveryOpt = Annotated[int, typer.Option("--detect-every", help="Run the face detector every k-th frame; follow boxes between.")]
+FpsOpt = Annotated[
+    float | None, typer.Option("--fps", help="Process about N frames per second of a file (default: every frame).")
+]
+EveryOpt = Annotated[
+    int, typer.Option("--detect-every", help="Run the face detector every k-th frame; follow boxes between.")
+]
 
 
 def _stream(source: str, emotions, model: str, detector: str, fps, detect_every: int, **kw):
@@ -26,8 +30,9 @@ def _stream(source: str, emotions, model: str, detector: str, fps, detect_every:
     from ..stream import EmotionStream
 
     try:
-        return EmotionStream(source, emotions=emotions, model_name=model, detector=detector, fps=fps,
-                             detect_every=detect_every, **kw)
+        return EmotionStream(
+            source, emotions=emotions, model_name=model, detector=detector, fps=fps, detect_every=detect_every, **kw
+        )
     except (EmopyError, FileNotFoundError, ValueError) as exc:
         fail(exc)
 
@@ -48,8 +53,12 @@ def video_cmd(
     source: Annotated[str, typer.Argument(help="Video file, camera index (0) or stream URL.")],
     emotions: EmotionsOpt = None,
     fps: FpsOpt = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Per-frame, per-face timeline: .csv or .json (with the summary).")] = None,
-    annotate: Annotated[Optional[Path], typer.Option("--annotate", help="Write the video with boxes and labels (.mp4 or .avi).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Per-frame, per-face timeline: .csv or .json (with the summary).")
+    ] = None,
+    annotate: Annotated[
+        Path | None, typer.Option("--annotate", help="Write the video with boxes and labels (.mp4 or .avi).")
+    ] = None,
     model: ModelOpt = "default",
     detector: DetectorOpt = "auto",
     detect_every: EveryOpt = 1,
@@ -58,9 +67,17 @@ def video_cmd(
     window: Annotated[float, typer.Option(help="Seconds for window smoothing and the dominant emotion.")] = 1.0,
     threshold: Annotated[float, typer.Option(help="Windowed probability a dominant emotion needs.")] = 0.5,
     hysteresis: Annotated[float, typer.Option(help="Margin against flicker between dominant emotions.")] = 0.1,
-    max_frames: Annotated[Optional[int], typer.Option(help="Stop after N processed frames (cameras run until stopped).")] = None,
-    calibrate: Annotated[float, typer.Option("--calibrate", help="Seconds at the start in which the viewer rests: their "
-                         "face then calibrates the model to them (per-viewer calibration; 0 = off).")] = 0.0,
+    max_frames: Annotated[
+        int | None, typer.Option(help="Stop after N processed frames (cameras run until stopped).")
+    ] = None,
+    calibrate: Annotated[
+        float,
+        typer.Option(
+            "--calibrate",
+            help="Seconds at the start in which the viewer rests: their "
+            "face then calibrates the model to them (per-viewer calibration; 0 = off).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Emotions per frame and per face in a video; prints a summary per second and per track."""
     from dataclasses import replace
@@ -69,9 +86,21 @@ def video_cmd(
 
     if out is not None and out.suffix.lower() not in (".csv", ".json"):
         fail(ValueError("--out must end in .csv or .json"))
-    stream = _stream(source, emotions, model, detector, fps, detect_every, smoothing=smoothing, half_life=half_life,
-                     window=window, threshold=threshold, hysteresis=hysteresis, keep_image=annotate is not None,
-                     calibrate_s=calibrate)
+    stream = _stream(
+        source,
+        emotions,
+        model,
+        detector,
+        fps,
+        detect_every,
+        smoothing=smoothing,
+        half_life=half_life,
+        window=window,
+        threshold=threshold,
+        hysteresis=hysteresis,
+        keep_image=annotate is not None,
+        calibrate_s=calibrate,
+    )
     writer, frames = None, []
     try:
         for fr in _progress(stream):
@@ -134,7 +163,9 @@ def story_check(story: Annotated[Path, typer.Argument(help="Story file (.yaml, .
         s = load_story(story)
     except StoryError as exc:
         fail(exc)
-    typer.echo(f"{s.title or story.name}: {len(s.segments)} segments, starts at {s.start}, measures {', '.join(s.emotions())}")
+    typer.echo(
+        f"{s.title or story.name}: {len(s.segments)} segments, starts at {s.start}, measures {', '.join(s.emotions())}"
+    )
     for sid, seg in s.segments.items():
         typer.echo(f"  {sid} ({seg.duration:g}s) -> {', '.join(successors(seg)) or 'END'}")
 
@@ -143,7 +174,9 @@ def story_check(story: Annotated[Path, typer.Argument(help="Story file (.yaml, .
 def story_run(
     story: Annotated[Path, typer.Argument(help="Story file (.yaml, .yml or .json).")],
     source: Annotated[str, typer.Option("--source", help="The viewer: a video file, camera index (0) or stream URL.")],
-    log: Annotated[Optional[Path], typer.Option("--log", help="Write the run log (path and measurements) as JSON.")] = None,
+    log: Annotated[
+        Path | None, typer.Option("--log", help="Write the run log (path and measurements) as JSON.")
+    ] = None,
     fps: FpsOpt = None,
     model: ModelOpt = "default",
     detector: DetectorOpt = "auto",
@@ -160,14 +193,20 @@ def story_run(
     stream = _stream(source, None, model, detector, fps, detect_every)
     missing = [e for e in s.emotions() if e not in stream.labels]
     if missing:
-        fail(StoryError(f"{story}: decisions measure {missing}, which model {model!r} does not predict ({', '.join(stream.labels)})"))
+        fail(
+            StoryError(
+                f"{story}: decisions measure {missing}, which model {model!r} does not predict "
+                f"({', '.join(stream.labels)})"
+            )
+        )
 
     def show(step) -> None:
         d = step.decision
         line = f"{step.start:7.2f}s  {step.segment}"
         if d is not None:
             means = ", ".join(f"{k} {v:.2f}" for k, v in d.means.items())
-            line += f"  -> {d.target}  [{d.reason}: {d.emotion or '-'}; {means}; {d.face_frames}/{d.frames} frames with a face]"
+            faces = f"{d.face_frames}/{d.frames} frames with a face"
+            line += f"  -> {d.target}  [{d.reason}: {d.emotion or '-'}; {means}; {faces}]"
         typer.echo(line)
 
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,10 +29,14 @@ def parse_model_args(items: list[str]) -> dict:
 def train_cmd(
     arch: Annotated[str, typer.Option("--arch", help="Architecture name (see `emopy archs`).")],
     data: Annotated[Path, typer.Option("--data", help="Dataset path (FER2013 CSV, class folders, sequences).")],
-    out: Annotated[Path, typer.Option("--out", help="Run folder: checkpoints, logs, plots, exported .onnx. Re-running resumes.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Run folder: checkpoints, logs, plots, exported .onnx. Re-running resumes.")
+    ],
     ferplus_labels: FerplusOpt = None,
     emotions: EmotionsOpt = None,
-    heads: Annotated[Optional[str], typer.Option(help="Label sets to learn, e.g. fer2013,ferplus for one joint model.")] = None,
+    heads: Annotated[
+        str | None, typer.Option(help="Label sets to learn, e.g. fer2013,ferplus for one joint model.")
+    ] = None,
     soft_labels: Annotated[bool, typer.Option("--soft-labels", help="Train FER+ on vote distributions.")] = False,
     epochs: int = 30,
     batch_size: int = 64,
@@ -40,24 +44,54 @@ def train_cmd(
     weight_decay: float = 5e-4,
     label_smoothing: float = 0.1,
     schedule: Annotated[str, typer.Option(help="onecycle, cosine or constant.")] = "onecycle",
-    augment: Annotated[str, typer.Option(help="Comma list of crop,flip,rotate,color,erase,domain; 'none' for none.")] = "crop,flip",
+    augment: Annotated[
+        str, typer.Option(help="Comma list of crop,flip,rotate,color,erase,domain; 'none' for none.")
+    ] = "crop,flip",
     class_weights: Annotated[str, typer.Option(help="none or balanced.")] = "none",
     patience: Annotated[int, typer.Option(help="Early stopping after N epochs without validation gain (0 = off).")] = 0,
     frames: Annotated[int, typer.Option(help="Frames per window for sequence models.")] = 3,
     limit: Annotated[int, typer.Option(help="Use only the first N images of each split (quick runs).")] = 0,
     seed: int = 0,
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0 = default).")] = 0,
-    init: Annotated[str, typer.Option("--init", help="Fine-tune: start from these weights (shipped model name, .onnx or "
-                                      "best-*.pt of the same architecture) instead of random ones.")] = "",
-    precision: Annotated[str, typer.Option(help="fp32, or bf16 autocast (about 2x faster on CPUs with AVX-512 BF16).")] = "fp32",
-    teacher: Annotated[str, typer.Option("--teacher", help="Distil from these models (comma list of shipped names or .onnx "
-                                         "files; their flip-TTA predictions are averaged).")] = "",
-    distill: Annotated[float, typer.Option(help="Weight of the teachers' predictions in the targets (labels get the rest).")] = 0.5,
-    model_arg: Annotated[Optional[list[str]], typer.Option("--model-arg", help="Architecture option KEY=VALUE, repeatable, e.g. "
-                         "weights=runs/x/best-ferplus.pt freeze=true (TransferLearningNN) or frames=5.")] = None,
+    init: Annotated[
+        str,
+        typer.Option(
+            "--init",
+            help="Fine-tune: start from these weights (shipped model name, .onnx or "
+            "best-*.pt of the same architecture) instead of random ones.",
+        ),
+    ] = "",
+    precision: Annotated[
+        str, typer.Option(help="fp32, or bf16 autocast (about 2x faster on CPUs with AVX-512 BF16).")
+    ] = "fp32",
+    teacher: Annotated[
+        str,
+        typer.Option(
+            "--teacher",
+            help="Distil from these models (comma list of shipped names or .onnx "
+            "files; their flip-TTA predictions are averaged).",
+        ),
+    ] = "",
+    distill: Annotated[
+        float, typer.Option(help="Weight of the teachers' predictions in the targets (labels get the rest).")
+    ] = 0.5,
+    model_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model-arg",
+            help="Architecture option KEY=VALUE, repeatable, e.g. "
+            "weights=runs/x/best-ferplus.pt freeze=true (TransferLearningNN) or frames=5.",
+        ),
+    ] = None,
     export: Annotated[bool, typer.Option(help="Export ONNX models at the end.")] = True,
-    nproc: Annotated[int, typer.Option("--nproc", help="Train data-parallel in N processes on this machine (torchrun, gloo); "
-                                       "across machines run `torchrun ... -m emopy train` yourself (docs/scale.md).")] = 1,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            "--nproc",
+            help="Train data-parallel in N processes on this machine (torchrun, gloo); "
+            "across machines run `torchrun ... -m emopy train` yourself (docs/scale.md).",
+        ),
+    ] = 1,
 ) -> None:
     """Train a model; checkpoints every epoch and resumes from --out."""
     import os
@@ -69,7 +103,11 @@ def train_cmd(
         from ..train.distributed import relaunch
 
         if sys.argv[1:2] != ["train"]:
-            fail(EmopyError("--nproc re-runs the `emopy train` command line; here start `torchrun -m emopy train ...` yourself"))
+            fail(
+                EmopyError(
+                    "--nproc re-runs the `emopy train` command line; here start `torchrun -m emopy train ...` yourself"
+                )
+            )
         args, skip = [], False
         for a in sys.argv[2:]:
             if skip or a == "--nproc" or a.startswith("--nproc="):
@@ -83,14 +121,39 @@ def train_cmd(
 
     teachers = tuple(t.strip() for t in teacher.split(",") if t.strip())
     aug = () if augment == "none" else tuple(a.strip() for a in augment.split(",") if a.strip())
-    cfg = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                      label_smoothing=label_smoothing, schedule=schedule, augment=aug, class_weights=class_weights,
-                      patience=patience, seed=seed, threads=threads, init=init, precision=precision,
-                      teacher=teachers, distill=distill if teachers else 0.0, model_kwargs=parse_model_args(model_arg or []))
+    cfg = TrainConfig(
+        arch=arch,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        label_smoothing=label_smoothing,
+        schedule=schedule,
+        augment=aug,
+        class_weights=class_weights,
+        patience=patience,
+        seed=seed,
+        threads=threads,
+        init=init,
+        precision=precision,
+        teacher=teachers,
+        distill=distill if teachers else 0.0,
+        model_kwargs=parse_model_args(model_arg or []),
+    )
     try:
         model_info(arch)  # an unknown architecture fails before the data is loaded
-        result = train(cfg, data, out, ferplus_labels=ferplus_labels, heads=heads.split(",") if heads else None,
-                       emotions=emotions, soft=soft_labels, frames=frames, limit=limit, export=export)
+        result = train(
+            cfg,
+            data,
+            out,
+            ferplus_labels=ferplus_labels,
+            heads=heads.split(",") if heads else None,
+            emotions=emotions,
+            soft=soft_labels,
+            frames=frames,
+            limit=limit,
+            export=export,
+        )
     except EmopyError as exc:
         fail(exc)
     if "heads" in result:  # (the other processes of a data-parallel run have nothing to report)
@@ -99,13 +162,19 @@ def train_cmd(
 
 @app.command("evaluate")
 def evaluate_cmd(
-    model: Annotated[str, typer.Option("--model", help="Shipped model name (see `emopy models`) or path to an .onnx file.")],
+    model: Annotated[
+        str, typer.Option("--model", help="Shipped model name (see `emopy models`) or path to an .onnx file.")
+    ],
     data: Annotated[Path, typer.Option("--data", help="Dataset path (FER2013 CSV, class folders, ...).")],
     ferplus_labels: FerplusOpt = None,
-    split: Annotated[Optional[str], typer.Option(help="Training, PublicTest or PrivateTest (default); ignored for class folders.")] = None,
+    split: Annotated[
+        str | None, typer.Option(help="Training, PublicTest or PrivateTest (default); ignored for class folders.")
+    ] = None,
     emotions: EmotionsOpt = None,
     tta: Annotated[bool, typer.Option("--tta", help="Average with horizontally flipped faces.")] = False,
-    ten_crop: Annotated[bool, typer.Option("--ten-crop", help="Average over ten crops: centre, four corners, and their mirrors.")] = False,
+    ten_crop: Annotated[
+        bool, typer.Option("--ten-crop", help="Average over ten crops: centre, four corners, and their mirrors.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score a model on a dataset: accuracy, macro F1, confusion matrix (through onnxruntime)."""
@@ -113,17 +182,27 @@ def evaluate_cmd(
     from ..train.evaluate import evaluate
 
     try:
-        result = evaluate(model, data, ferplus_labels=ferplus_labels, split=split, emotions=emotions,
-                          tta="tencrop" if ten_crop else tta)
+        result = evaluate(
+            model,
+            data,
+            ferplus_labels=ferplus_labels,
+            split=split,
+            emotions=emotions,
+            tta="tencrop" if ten_crop else tta,
+        )
     except EmopyError as exc:
         fail(exc)
     if as_json:
         typer.echo(json.dumps(result))
         return
-    typer.echo(f"{result['model_name']} on {result['data']} [{result['split'] or 'all'}]: accuracy {result['accuracy']:.4f}, "
-               f"macro F1 {result['macro_f1']:.4f}, n {result['n']}, excluded {result['excluded']['n']}")
+    typer.echo(
+        f"{result['model_name']} on {result['data']} [{result['split'] or 'all'}]: accuracy {result['accuracy']:.4f}, "
+        f"macro F1 {result['macro_f1']:.4f}, n {result['n']}, excluded {result['excluded']['n']}"
+    )
     for label, row in result["per_class"].items():
-        typer.echo(f"  {label:10s} precision {row['precision']:.3f} recall {row['recall']:.3f} support {row['support']}")
+        typer.echo(
+            f"  {label:10s} precision {row['precision']:.3f} recall {row['recall']:.3f} support {row['support']}"
+        )
 
 
 @app.command("archs")
@@ -148,8 +227,13 @@ def export_cmd(
 
 @app.command("measure")
 def measure_cmd(
-    model: Annotated[Path, typer.Option("--model", help="The .onnx file whose card to re-measure (rewritten in place).")],
-    data: Annotated[Path, typer.Option("--data", help="Dataset: PublicTest fits the temperature and reference; PrivateTest is scored.")],
+    model: Annotated[
+        Path, typer.Option("--model", help="The .onnx file whose card to re-measure (rewritten in place).")
+    ],
+    data: Annotated[
+        Path,
+        typer.Option("--data", help="Dataset: PublicTest fits the temperature and reference; PrivateTest is scored."),
+    ],
     ferplus_labels: FerplusOpt = None,
 ) -> None:
     """Re-measure a model's card: accuracy, calibration error, temperature, per-viewer calibration reference."""
@@ -176,7 +260,9 @@ def _splits(data: Path, ferplus_labels: Path | None) -> dict:
 @app.command("quantize")
 def quantize_cmd(
     model: Annotated[str, typer.Option("--model", help="Shipped model name or .onnx path to quantise.")],
-    data: Annotated[Path, typer.Option("--data", help="Dataset: Training faces calibrate; PublicTest/PrivateTest are scored.")],
+    data: Annotated[
+        Path, typer.Option("--data", help="Dataset: Training faces calibrate; PublicTest/PrivateTest are scored.")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output .onnx path (a .json card is written beside it).")],
     ferplus_labels: FerplusOpt = None,
     n: Annotated[int, typer.Option("-n", help="Number of calibration faces.")] = 512,

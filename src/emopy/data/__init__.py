@@ -58,6 +58,16 @@ def load_dataset(
 
 
 __all__ = [
-    "KINDS", "SPLITS", "Dataset", "detect_kind", "load_dataset", "load_fer2013", "load_ferplus",
-    "load_ferplus_folders", "load_image_folders", "load_sequence_folders", "resolve_split", "split_by_group",
+    "KINDS",
+    "SPLITS",
+    "Dataset",
+    "detect_kind",
+    "load_dataset",
+    "load_fer2013",
+    "load_ferplus",
+    "load_ferplus_folders",
+    "load_image_folders",
+    "load_sequence_folders",
+    "resolve_split",
+    "split_by_group",
 ]

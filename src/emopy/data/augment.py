@@ -41,14 +41,20 @@ def _erase(torch, p: float = 0.5, area=(0.02, 0.33), ratio=(0.3, 3.3)):
         def forward(self, x):
             n, _, h, w = x.shape
             a = torch.empty(n).uniform_(*area) * h * w
-            r = torch.exp(torch.empty(n).uniform_(float(torch.tensor(ratio[0]).log()), float(torch.tensor(ratio[1]).log())))
+            r = torch.exp(
+                torch.empty(n).uniform_(float(torch.tensor(ratio[0]).log()), float(torch.tensor(ratio[1]).log()))
+            )
             eh = (a * r).sqrt().round().clamp(1, h).long()
             ew = (a / r).sqrt().round().clamp(1, w).long()
             y0 = (torch.rand(n) * (h - eh + 1)).long()
             x0 = (torch.rand(n) * (w - ew + 1)).long()
             ys, xs = torch.arange(h).view(1, -1, 1), torch.arange(w).view(1, 1, -1)
-            box = ((ys >= y0.view(-1, 1, 1)) & (ys < (y0 + eh).view(-1, 1, 1))
-                   & (xs >= x0.view(-1, 1, 1)) & (xs < (x0 + ew).view(-1, 1, 1)))
+            box = (
+                (ys >= y0.view(-1, 1, 1))
+                & (ys < (y0 + eh).view(-1, 1, 1))
+                & (xs >= x0.view(-1, 1, 1))
+                & (xs < (x0 + ew).view(-1, 1, 1))
+            )
             box &= (torch.rand(n) < p).view(-1, 1, 1)
             return torch.where(box.unsqueeze(1), torch.rand_like(x), x)
 
@@ -74,12 +80,20 @@ def build_augment(names: tuple[str, ...] | list[str], crop: int, pad: int = 2):
         if "rotate" in names:
             before.append(K.RandomRotation(10.0, p=0.5))
         if "domain" in names:
-            before.append(K.RandomAffine(degrees=0.0, translate=(0.05, 0.05), scale=(0.9, 1.1), padding_mode="reflection", p=0.5))
-            after += [K.RandomGamma((0.6, 1.7), p=0.5), K.ColorJitter(contrast=0.5, p=0.5),
-                      K.RandomSharpness(1.0, p=0.3), K.RandomGaussianBlur((3, 3), (0.1, 1.0), p=0.2)]
+            before.append(
+                K.RandomAffine(degrees=0.0, translate=(0.05, 0.05), scale=(0.9, 1.1), padding_mode="reflection", p=0.5)
+            )
+            after += [
+                K.RandomGamma((0.6, 1.7), p=0.5),
+                K.ColorJitter(contrast=0.5, p=0.5),
+                K.RandomSharpness(1.0, p=0.3),
+                K.RandomGaussianBlur((3, 3), (0.1, 1.0), p=0.2),
+            ]
         if "color" in names:
             after.append(K.ColorJitter(brightness=0.2, contrast=0.2, p=0.8))
-    mods = ([K.AugmentationSequential(*before)] if before else []) + [_crop_flip(torch, crop, pad, "crop" in names, "flip" in names)]
+    mods = ([K.AugmentationSequential(*before)] if before else []) + [
+        _crop_flip(torch, crop, pad, "crop" in names, "flip" in names)
+    ]
     if after:
         mods.append(K.AugmentationSequential(*after))
     if "erase" in names:

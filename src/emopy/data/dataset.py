@@ -58,7 +58,7 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def _take(self, mask: np.ndarray, **changes) -> "Dataset":
+    def _take(self, mask: np.ndarray, **changes) -> Dataset:
         def pick(a):
             return None if a is None else a[mask]
 
@@ -73,11 +73,11 @@ class Dataset:
             **changes,
         )
 
-    def take(self, index) -> "Dataset":
+    def take(self, index) -> Dataset:
         """The images at `index` (positions or a boolean mask), labels and splits kept."""
         return self._take(index)
 
-    def subset(self, emotions) -> "Dataset":
+    def subset(self, emotions) -> Dataset:
         """Keep only images labelled with `emotions` (any order, aliases allowed), relabelled."""
         idx = subset_indices(self.label_names, emotions)
         remap = np.full(len(self.label_names), -1, dtype=np.int64)
@@ -91,7 +91,7 @@ class Dataset:
         names = tuple(resolve_many(emotions))
         return self._take(labels >= 0, labels=labels, votes=votes, label_names=names)
 
-    def merge(self, merges: dict[str, str]) -> "Dataset":
+    def merge(self, merges: dict[str, str]) -> Dataset:
         """Merge classes, e.g. {"disgust": "anger"}; votes are summed into the kept class."""
         names, mapping = merge_map(self.label_names, merges)
         mapping_arr = np.asarray(mapping)
@@ -102,7 +102,7 @@ class Dataset:
         keep = np.ones(len(self), dtype=bool)
         return self._take(keep, labels=mapping_arr[self.labels], votes=votes, label_names=tuple(names))
 
-    def select_split(self, name: str) -> "Dataset":
+    def select_split(self, name: str) -> Dataset:
         """The images of one split (Training / PublicTest / PrivateTest, or train/valid/test)."""
         if self.split is None:
             raise DataError(f"{self.source or 'this dataset'} has no splits; it can only be used whole")

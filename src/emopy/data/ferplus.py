@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ..emotions import EMOTIONS
-from ..errors import DataError
+from ..errors import DataError, ImageDecodeError
 from ..imageio import read_image
-from ..errors import ImageDecodeError
 from .dataset import Dataset, SkipCounter
 from .fer2013 import open_text, read_fer2013_rows
 

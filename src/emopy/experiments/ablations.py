@@ -12,7 +12,11 @@ from .store import Row
 ABLATIONS: dict[str, tuple[str, dict, dict | None]] = {
     "default": ("augmentation crop,flip; no imbalance handling", {}, None),
     "no-augment": ("augmentation off", {"augment": ()}, None),
-    "balanced": ("class_weights=balanced (loss weighted by inverse class frequency)", {"class_weights": "balanced"}, None),
+    "balanced": (
+        "class_weights=balanced (loss weighted by inverse class frequency)",
+        {"class_weights": "balanced"},
+        None,
+    ),
     "merge-disgust": ("disgust merged into anger (6 classes)", {}, {"disgust": "anger"}),
 }
 
@@ -27,6 +31,13 @@ def plan_ablations(out: Path, settings: Settings, names: list[str], arch: str = 
         def go(folder: Path, config=config, merges=merges) -> dict:
             return train_row(folder, settings, arch, merges=merges, **config)
 
-        rows.append(Row(f"ablations {arch} {name}", out / "ablations" / arch / name, fixed, go,
-                        {"method": arch, "kind": name, "what": what}))
+        rows.append(
+            Row(
+                f"ablations {arch} {name}",
+                out / "ablations" / arch / name,
+                fixed,
+                go,
+                {"method": arch, "kind": name, "what": what},
+            )
+        )
     return rows

@@ -18,9 +18,13 @@ C_GRID = (0.001, 0.01, 0.1)  # larger C overfits HOG here and takes liblinear ma
 METHODS = ("hog-svm", "cnn-embedding-svm")
 
 
-def fit_svm(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], grid=C_GRID) -> tuple[object, dict]:
+def fit_svm(
+    train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray], grid=C_GRID
+) -> tuple[object, dict]:
     """Standardised features + LinearSVC, the C with the best PublicTest accuracy; (model, {C: val acc})."""
-    sk_pipe, sk_pre, sk_svm = (require(m, "train") for m in ("sklearn.pipeline", "sklearn.preprocessing", "sklearn.svm"))
+    sk_pipe, sk_pre, sk_svm = (
+        require(m, "train") for m in ("sklearn.pipeline", "sklearn.preprocessing", "sklearn.svm")
+    )
     best, tried = None, {}
     for c in grid:
         model = sk_pipe.make_pipeline(sk_pre.StandardScaler(), sk_svm.LinearSVC(C=c, dual="auto", max_iter=5000))
@@ -31,7 +35,9 @@ def fit_svm(train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndar
     return best[1], {"chosen_C": best[0], "val_accuracy_by_C": tried}
 
 
-def svm_row(make_featurizer: Callable[[], Callable[[np.ndarray], np.ndarray]], settings: Settings) -> Callable[[Path], dict]:
+def svm_row(
+    make_featurizer: Callable[[], Callable[[np.ndarray], np.ndarray]], settings: Settings
+) -> Callable[[Path], dict]:
     """A row: features of Training / PublicTest / PrivateTest, SVM fit and selection, PrivateTest scores."""
 
     def go(folder: Path) -> dict:
@@ -41,9 +47,12 @@ def svm_row(make_featurizer: Callable[[], Callable[[np.ndarray], np.ndarray]], s
         model, chosen = fit_svm(feats["Training"], feats["PublicTest"])
         labels = list(parts["PrivateTest"].label_names)
         pred = {s: model.predict(feats[s][0]) for s in ("PublicTest", "PrivateTest")}
-        return {"val": keep(score(feats["PublicTest"][1], pred["PublicTest"], labels)),
-                "test": keep(score(feats["PrivateTest"][1], pred["PrivateTest"], labels)),
-                "feature_dim": int(feats["Training"][0].shape[1]), **chosen}
+        return {
+            "val": keep(score(feats["PublicTest"][1], pred["PublicTest"], labels)),
+            "test": keep(score(feats["PrivateTest"][1], pred["PrivateTest"], labels)),
+            "feature_dim": int(feats["Training"][0].shape[1]),
+            **chosen,
+        }
 
     return go
 
@@ -52,12 +61,22 @@ def plan_baselines(out: Path, settings: Settings, methods: list[str], backbone: 
     """The HOG and CNN-embedding SVM rows; `backbone` is a shipped model name or a vgg_small checkpoint/ONNX file."""
     featurizers = {
         "hog-svm": (lambda: hog_features, "HOG (8x8 cells, 9 orientations) + linear SVM", {}),
-        "cnn-embedding-svm": (lambda: Embedder(backbone, threads=settings.threads),
-                              f"vgg_small features of {Path(backbone).name} + linear SVM", {"backbone": str(backbone)}),
+        "cnn-embedding-svm": (
+            lambda: Embedder(backbone, threads=settings.threads),
+            f"vgg_small features of {Path(backbone).name} + linear SVM",
+            {"backbone": str(backbone)},
+        ),
     }
     rows = []
     for method in methods:
         make, label, extra = featurizers[method]
-        rows.append(Row(f"baselines {method}", out / "baselines" / method, {"limit": settings.limit, **extra},
-                        svm_row(make, settings), {"method": label, "kind": method}))
+        rows.append(
+            Row(
+                f"baselines {method}",
+                out / "baselines" / method,
+                {"limit": settings.limit, **extra},
+                svm_row(make, settings),
+                {"method": label, "kind": method},
+            )
+        )
     return rows

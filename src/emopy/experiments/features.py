@@ -10,8 +10,19 @@ from ..errors import require
 def hog_features(images: np.ndarray, cell: int = 8, orientations: int = 9) -> np.ndarray:
     """N x D histogram-of-oriented-gradients features of 48x48 grayscale faces (2x2-cell blocks)."""
     feature = require("skimage.feature", "train")
-    return np.stack([feature.hog(im, orientations=orientations, pixels_per_cell=(cell, cell), cells_per_block=(2, 2),
-                                 block_norm="L2-Hys", feature_vector=True) for im in images]).astype(np.float32)
+    return np.stack(
+        [
+            feature.hog(
+                im,
+                orientations=orientations,
+                pixels_per_cell=(cell, cell),
+                cells_per_block=(2, 2),
+                block_norm="L2-Hys",
+                feature_vector=True,
+            )
+            for im in images
+        ]
+    ).astype(np.float32)
 
 
 class Embedder:
@@ -23,8 +34,8 @@ class Embedder:
 
     def __init__(self, weights: str = "fer2013", backbone: str = "vgg_small", threads: int = 0):
         torch = require("torch", "train")
-        from ..models.transfer import TransferLearningNN
         from ..models import model_info
+        from ..models.transfer import TransferLearningNN
 
         if threads:
             torch.set_num_threads(threads)

@@ -41,7 +41,10 @@ def score_ckplus(clf, settings: Settings, labels: list[str]) -> dict:
     from ..train.evaluate import evaluate_dataset
 
     ck = ckplus(settings)
-    return {"ckplus": keep(evaluate_dataset(clf, ck, labels)), "ckplus_missing": [e for e in labels if e not in ck.label_names]}
+    return {
+        "ckplus": keep(evaluate_dataset(clf, ck, labels)),
+        "ckplus_missing": [e for e in labels if e not in ck.label_names],
+    }
 
 
 def score_model(model: str | Path, settings: Settings, emotions=None, cross: bool = True) -> dict:
@@ -50,8 +53,10 @@ def score_model(model: str | Path, settings: Settings, emotions=None, cross: boo
 
     clf = classifier(model, settings)
     labels = list(emotions or clf.labels)
-    out = {"val": keep(evaluate_dataset(clf, fer_split(settings, "PublicTest", labels), labels)),
-           "test": keep(evaluate_dataset(clf, fer_split(settings, "PrivateTest", labels), labels))}
+    out = {
+        "val": keep(evaluate_dataset(clf, fer_split(settings, "PublicTest", labels), labels)),
+        "test": keep(evaluate_dataset(clf, fer_split(settings, "PrivateTest", labels), labels)),
+    }
     return {**out, **score_ckplus(clf, settings, labels)} if cross else out
 
 
@@ -62,17 +67,40 @@ def classifier(model: str | Path, settings: Settings):
     return Classifier(model, threads=settings.threads or None)
 
 
-def train_row(folder: Path, settings: Settings, arch: str, model_kwargs: dict | None = None, emotions=None,
-              merges: dict[str, str] | None = None, **config) -> dict:
+def train_row(
+    folder: Path,
+    settings: Settings,
+    arch: str,
+    model_kwargs: dict | None = None,
+    emotions=None,
+    merges: dict[str, str] | None = None,
+    **config,
+) -> dict:
     """Train one model with `emopy.train` (FER2013 Training -> PublicTest selection) and read its results."""
     from ..train.run import train
     from ..train.trainer import TrainConfig
 
-    cfg = TrainConfig(arch=arch, epochs=settings.epochs, threads=settings.threads, model_kwargs=dict(model_kwargs or {}))
+    cfg = TrainConfig(
+        arch=arch, epochs=settings.epochs, threads=settings.threads, model_kwargs=dict(model_kwargs or {})
+    )
     cfg = replace(cfg, **config)
-    result = train(cfg, settings.fer2013, folder, heads=["fer2013"], emotions=list(emotions) if emotions else None,
-                   limit=settings.limit, merges=merges)
+    result = train(
+        cfg,
+        settings.fer2013,
+        folder,
+        heads=["fer2013"],
+        emotions=list(emotions) if emotions else None,
+        limit=settings.limit,
+        merges=merges,
+    )
     head = result["heads"]["fer2013"]
     test = json.loads(Path(head["onnx"]).with_suffix(".test.json").read_text())
-    return {"onnx": head["onnx"], "val": head.get("val"), "test": keep(test), "arch": arch, "model_kwargs": cfg.model_kwargs,
-            "epochs_run": len(result["history"]), "train_s": round(sum(r["seconds"] for r in result["history"]), 1)}
+    return {
+        "onnx": head["onnx"],
+        "val": head.get("val"),
+        "test": keep(test),
+        "arch": arch,
+        "model_kwargs": cfg.model_kwargs,
+        "epochs_run": len(result["history"]),
+        "train_s": round(sum(r["seconds"] for r in result["history"]), 1),
+    }

@@ -32,8 +32,10 @@ def stored(row: Row) -> dict | None:
         return None
     result = json.loads(path.read_text())
     if result.get("settings") != row.settings:
-        raise ConfigError(f"{path} was made with {result.get('settings')}, not {row.settings}; use another --out "
-                          "or delete that folder to redo the row")
+        raise ConfigError(
+            f"{path} was made with {result.get('settings')}, not {row.settings}; use another --out "
+            "or delete that folder to redo the row"
+        )
     return result
 
 

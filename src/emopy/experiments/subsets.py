@@ -27,23 +27,49 @@ def renormalised(emotions: tuple[str, ...], model: str, settings: Settings) -> C
     return lambda folder: score_model(model, settings, list(emotions))
 
 
-def plan_subsets(out: Path, settings: Settings, subsets: list[tuple[str, ...]], methods: list[str],
-                 shipped: tuple[str, ...] = SHIPPED) -> list[Row]:
+def plan_subsets(
+    out: Path,
+    settings: Settings,
+    subsets: list[tuple[str, ...]],
+    methods: list[str],
+    shipped: tuple[str, ...] = SHIPPED,
+) -> list[Row]:
     """The rows of every subset x (trained method, renormalised shipped model)."""
     rows = []
     trained_settings = {"epochs": settings.epochs, "limit": settings.limit}
     for emotions in subsets:
         key = subset_key(emotions)
         meta = {"subset": list(emotions), "kind": "trained"}
-        rows += [Row(f"subsets {key} {m}", out / "subsets" / key / m, trained_settings, trained(emotions, m, settings),
-                     {**meta, "method": m}) for m in methods]
+        rows += [
+            Row(
+                f"subsets {key} {m}",
+                out / "subsets" / key / m,
+                trained_settings,
+                trained(emotions, m, settings),
+                {**meta, "method": m},
+            )
+            for m in methods
+        ]
         meta["kind"] = "renormalised"
-        rows += [Row(f"subsets {key} shipped {s}", out / "subsets" / key / f"shipped-{s}", {"limit": settings.limit},
-                     renormalised(emotions, s, settings), {**meta, "method": f"shipped {s} (renormalised)"}) for s in shipped]
+        rows += [
+            Row(
+                f"subsets {key} shipped {s}",
+                out / "subsets" / key / f"shipped-{s}",
+                {"limit": settings.limit},
+                renormalised(emotions, s, settings),
+                {**meta, "method": f"shipped {s} (renormalised)"},
+            )
+            for s in shipped
+        ]
     return rows
 
 
 def plan_published(out: Path, settings: Settings, methods: list[str], shipped: tuple[str, ...] = SHIPPED) -> list[Row]:
     """The rows of the subset EmoPy publishes numbers for, with those of `methods` it publishes them for."""
-    return plan_subsets(out, settings, [tuple(resolve_many(list(PUBLISHED_SUBSET)))],
-                        [m for m in methods if m in PUBLISHED_METHODS], shipped)
+    return plan_subsets(
+        out,
+        settings,
+        [tuple(resolve_many(list(PUBLISHED_SUBSET)))],
+        [m for m in methods if m in PUBLISHED_METHODS],
+        shipped,
+    )

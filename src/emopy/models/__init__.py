@@ -4,7 +4,15 @@ from ..errors import require
 
 require("torch", "train")
 
-from ._registry import InputConfig, ModelInfo, UnknownModelError, create_model, list_models, model_info, register_model  # noqa: E402
 from . import emopy_nets, temporal, transfer, vgg  # noqa: E402,F401  (importing registers)
+from ._registry import InputConfig, ModelInfo, UnknownModelError, create_model, list_models, model_info, register_model  # noqa: E402
 
-__all__ = ["InputConfig", "ModelInfo", "UnknownModelError", "create_model", "list_models", "model_info", "register_model"]
+__all__ = [
+    "InputConfig",
+    "ModelInfo",
+    "UnknownModelError",
+    "create_model",
+    "list_models",
+    "model_info",
+    "register_model",
+]

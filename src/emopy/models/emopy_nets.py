@@ -30,10 +30,16 @@ class ConvolutionalNN(_ConvClassifier):
         super().__init__()
         f = filters
         self.features = nn.Sequential(
-            nn.Conv2d(in_chans, f, 3, padding=1), nn.ReLU(inplace=True),
-            nn.Conv2d(f, f, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Conv2d(f, 2 * f, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Conv2d(2 * f, 4 * f, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(in_chans, f, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(f, f, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(f, 2 * f, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(2 * f, 4 * f, 3, padding=1),
+            nn.ReLU(inplace=True),
         )
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.num_features = 4 * f
@@ -47,8 +53,13 @@ class ConvolutionalNNDropout(_ConvClassifier):
         super().__init__()
 
         def block(cin, cout):
-            return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
-                    nn.MaxPool2d(2), nn.Dropout(dropout)]
+            return [
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+                nn.Dropout(dropout),
+            ]
 
         f = filters
         self.features = nn.Sequential(*block(in_chans, f), *block(f, 2 * f), *block(2 * f, 4 * f))

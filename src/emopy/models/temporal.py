@@ -17,13 +17,23 @@ class TimeDelayConvNN(nn.Module):
     def __init__(self, num_classes: int, frames: int = 3, filters: int = 32, in_chans: int = 1):
         super().__init__()
         self.frames = frames
-        self.temporal = nn.Sequential(nn.Conv3d(in_chans, filters, (frames, 3, 3), padding=(0, 1, 1)), nn.BatchNorm3d(filters), nn.ReLU(inplace=True))
+        self.temporal = nn.Sequential(
+            nn.Conv3d(in_chans, filters, (frames, 3, 3), padding=(0, 1, 1)),
+            nn.BatchNorm3d(filters),
+            nn.ReLU(inplace=True),
+        )
         f = filters
         self.features = nn.Sequential(
             nn.MaxPool2d(2),
-            nn.Conv2d(f, 2 * f, 3, padding=1, bias=False), nn.BatchNorm2d(2 * f), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Conv2d(2 * f, 4 * f, 3, padding=1, bias=False), nn.BatchNorm2d(4 * f), nn.ReLU(inplace=True),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Conv2d(f, 2 * f, 3, padding=1, bias=False),
+            nn.BatchNorm2d(2 * f),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(2 * f, 4 * f, 3, padding=1, bias=False),
+            nn.BatchNorm2d(4 * f),
+            nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
         )
         self.head = nn.Linear(4 * f, num_classes)
 
@@ -58,8 +68,14 @@ class ConvolutionalLstmNN(nn.Module):
         self.frames = frames  # any length works; recorded for the model card
         f = filters
         self.encoder = nn.Sequential(
-            nn.Conv2d(in_chans, f, 3, padding=1, bias=False), nn.BatchNorm2d(f), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Conv2d(f, 2 * f, 3, padding=1, bias=False), nn.BatchNorm2d(2 * f), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.Conv2d(in_chans, f, 3, padding=1, bias=False),
+            nn.BatchNorm2d(f),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(f, 2 * f, 3, padding=1, bias=False),
+            nn.BatchNorm2d(2 * f),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
         )
         self.cell = ConvLSTMCell(2 * f, hidden)
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(hidden, num_classes))

@@ -26,10 +26,14 @@ def weights_state(weights: str | Path, head: bool = False) -> dict[str, torch.Te
     (prefixed `model.` by the export wrapper).
     """
     try:
-        path = resolve_model(weights)  # a shipped model name such as "ferplus" (wins over a folder of that name), or a file
+        path = resolve_model(
+            weights
+        )  # a shipped model name such as "ferplus" (wins over a folder of that name), or a file
     except ModelFileError:
-        raise ModelFileError(f"{weights}: no such weights file or shipped model (give a run's best-*.pt, "
-                             "an exported .onnx, or a name from `emopy models`)") from None
+        raise ModelFileError(
+            f"{weights}: no such weights file or shipped model (give a run's best-*.pt, "
+            "an exported .onnx, or a name from `emopy models`)"
+        ) from None
     if path.suffix == ".onnx":
         import onnx
         from onnx import numpy_helper
@@ -44,8 +48,10 @@ def weights_state(weights: str | Path, head: bool = False) -> dict[str, torch.Te
         try:  # tensors and plain containers only: a .pt from elsewhere cannot run code while loading
             state = torch.load(path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
-            raise ModelFileError(f"{path}: not a plain weights file (it holds Python objects torch will not load "
-                                 f"safely: {str(exc).splitlines()[0][:200]})") from None
+            raise ModelFileError(
+                f"{path}: not a plain weights file (it holds Python objects torch will not load "
+                f"safely: {str(exc).splitlines()[0][:200]})"
+            ) from None
         state = state.get("model", state)
     return {k: v for k, v in state.items() if head or not k.startswith("head.")}
 
@@ -53,16 +59,28 @@ def weights_state(weights: str | Path, head: bool = False) -> dict[str, torch.Te
 class TransferLearningNN(nn.Module):
     """A pretrained emopy backbone (global-pooled features) plus a new linear head."""
 
-    def __init__(self, num_classes: int, backbone: str = "vgg_small", weights: str | None = None, freeze: bool = False, dropout: float = 0.3):
+    def __init__(
+        self,
+        num_classes: int,
+        backbone: str = "vgg_small",
+        weights: str | None = None,
+        freeze: bool = False,
+        dropout: float = 0.3,
+    ):
         super().__init__()
         self.backbone = create_model(backbone, num_classes=2)
         if self.backbone.emopy_temporal or not hasattr(self.backbone, "forward_features"):
-            raise ConfigError(f"{backbone!r} cannot be a TransferLearningNN backbone; use a still-image architecture such as vgg_small")
+            raise ConfigError(
+                f"{backbone!r} cannot be a TransferLearningNN backbone; use a still-image architecture such as "
+                "vgg_small"
+            )
         if weights:
             try:
                 missing, _ = self.backbone.load_state_dict(weights_state(weights), strict=False)
             except RuntimeError as exc:  # tensor shapes of another architecture
-                raise ModelFileError(f"{weights}: not a {backbone} backbone ({str(exc).splitlines()[-1].strip()})") from None
+                raise ModelFileError(
+                    f"{weights}: not a {backbone} backbone ({str(exc).splitlines()[-1].strip()})"
+                ) from None
             missing = [k for k in missing if not k.startswith("head.")]
             if missing:
                 raise ModelFileError(f"{weights}: not a {backbone} backbone (missing {missing[:3]}...)")

@@ -14,14 +14,20 @@ from ._registry import register_model
 def _stage(cin: int, cout: int, convs: int) -> list[nn.Module]:
     layers: list[nn.Module] = []
     for i in range(convs):
-        layers += [nn.Conv2d(cin if i == 0 else cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+        layers += [
+            nn.Conv2d(cin if i == 0 else cout, cout, 3, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+        ]
     return layers + [nn.MaxPool2d(2)]
 
 
 class VGGFace(nn.Module):
     """Conv stages, global average pool, dropout, linear classifier."""
 
-    def __init__(self, num_classes: int, widths=(32, 64, 128, 256), convs: int = 2, dropout: float = 0.3, in_chans: int = 1):
+    def __init__(
+        self, num_classes: int, widths=(32, 64, 128, 256), convs: int = 2, dropout: float = 0.3, in_chans: int = 1
+    ):
         super().__init__()
         layers, cin = [], in_chans
         for w in widths:

@@ -53,6 +53,8 @@ def face_transform(detection: Detection, margin: float, size: int, *, rotate: bo
     return m
 
 
-def align_face(image: np.ndarray, detection: Detection, *, margin: float = 0.0, size: int = 48, rotate: bool = True) -> np.ndarray:
+def align_face(
+    image: np.ndarray, detection: Detection, *, margin: float = 0.0, size: int = 48, rotate: bool = True
+) -> np.ndarray:
     """The size x size grayscale crop a model sees for this face: eyes level, box enlarged by `margin` each side."""
     return warp_crop(to_gray(image), face_transform(detection, margin, size, rotate=rotate), size)

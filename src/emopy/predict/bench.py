@@ -49,14 +49,20 @@ def frame_ms(model: FERModel, seconds: float = 3.0) -> dict:
     frame = example_frame()
     n_faces = len(model.predict(frame))
     times = _timed(lambda: model.predict(frame), seconds)
-    return {"median": round(statistics.median(times) * 1000, 2), "p90": round(float(np.percentile(times, 90)) * 1000, 2),
-            "faces": n_faces, "frames": len(times)}
+    return {
+        "median": round(statistics.median(times) * 1000, 2),
+        "p90": round(float(np.percentile(times, 90)) * 1000, 2),
+        "faces": n_faces,
+        "frames": len(times),
+    }
 
 
 def load_seconds(model: str, detector: str) -> float:
     """Fresh interpreter: `from emopy import FERModel; FERModel(...)` wall time, detector included."""
-    code = ("import time; t = time.perf_counter(); from emopy import FERModel; "
-            f"m = FERModel(model={model!r}, detector={detector!r}); m.detector; print(time.perf_counter() - t)")
+    code = (
+        "import time; t = time.perf_counter(); from emopy import FERModel; "
+        f"m = FERModel(model={model!r}, detector={detector!r}); m.detector; print(time.perf_counter() - t)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return round(float(out.stdout.strip().splitlines()[-1]), 3)
 
@@ -69,7 +75,10 @@ def run(model: str = "default", detector: str = "auto", threads: int | None = No
         "detector": m.detector.name,
         "threads": m.classifier.session.get_session_options().intra_op_num_threads,
         "cpu_count": os.cpu_count(),
-        "classifier_faces_per_s": {"batch_1": round(classifier_rate(m, 1, seconds)), "batch_64": round(classifier_rate(m, 64, seconds))},
+        "classifier_faces_per_s": {
+            "batch_1": round(classifier_rate(m, 1, seconds)),
+            "batch_64": round(classifier_rate(m, 64, seconds)),
+        },
         "frame_ms": frame_ms(m, seconds),
         "import_and_load_s": load_seconds(model, detector),
     }

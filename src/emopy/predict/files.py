@@ -26,8 +26,9 @@ class ImageResult:
         return {"path": self.path, "faces": [f.to_dict() for f in self.faces], "error": self.error}
 
 
-def predict_files(model: FERModel, paths: Iterable[str], *, batch_size: int = 64, detect: bool = True,
-                  keep_image: bool = False) -> Iterator[ImageResult]:
+def predict_files(
+    model: FERModel, paths: Iterable[str], *, batch_size: int = 64, detect: bool = True, keep_image: bool = False
+) -> Iterator[ImageResult]:
     """Results in input order; a file that cannot be read or decoded gets `error` and the rest go on."""
     paths = list(paths)
     for start in range(0, len(paths), batch_size):
@@ -45,4 +46,6 @@ def predict_files(model: FERModel, paths: Iterable[str], *, batch_size: int = 64
             if r is None or r.error is not None:
                 yield ImageResult(path, (), errors.get(k) or r.error.removeprefix(f"{path}: "))
             else:
-                yield ImageResult(path, r.faces, None, images[k] if keep_image else None, r.crops if keep_image else None)
+                yield ImageResult(
+                    path, r.faces, None, images[k] if keep_image else None, r.crops if keep_image else None
+                )

@@ -27,7 +27,9 @@ def warp_crop(image: np.ndarray, m: np.ndarray, size: int, border: int = cv2.BOR
         if x1 > x0 and y1 > y0:
             f = min(1.0, 2 * scale)
             sub = image[y0:y1, x0:x1]
-            image = cv2.resize(sub, (max(1, round(sub.shape[1] * f)), max(1, round(sub.shape[0] * f))), interpolation=cv2.INTER_AREA)
+            image = cv2.resize(
+                sub, (max(1, round(sub.shape[1] * f)), max(1, round(sub.shape[0] * f))), interpolation=cv2.INTER_AREA
+            )
             fx, fy = image.shape[1] / sub.shape[1], image.shape[0] / sub.shape[0]
             # output = m @ [p, 1] with p = (q / f) + (x0, y0) for q in the shrunk sub-image
             m = np.column_stack([m[:, 0] / fx, m[:, 1] / fy, m[:, :2] @ [x0, y0] + m[:, 2]])

@@ -18,11 +18,15 @@ def _from_array(a: np.ndarray, channels: str) -> np.ndarray:
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
-        raise ImageDecodeError(f"array of shape {a.shape} is not an image: expected H x W (gray) or H x W x 3/4 (colour)")
+        raise ImageDecodeError(
+            f"array of shape {a.shape} is not an image: expected H x W (gray) or H x W x 3/4 (colour)"
+        )
     if a.shape[0] < 1 or a.shape[1] < 1:
         raise ImageDecodeError(f"array of shape {a.shape} has no pixels")
     if a.shape[0] * a.shape[1] > MAX_PIXELS:
-        raise ImageDecodeError(f"array of {a.shape[1]}x{a.shape[0]} pixels is over the limit of {MAX_PIXELS} (EMOPY_MAX_PIXELS)")
+        raise ImageDecodeError(
+            f"array of {a.shape[1]}x{a.shape[0]} pixels is over the limit of {MAX_PIXELS} (EMOPY_MAX_PIXELS)"
+        )
     if a.dtype == np.bool_:
         a = a.astype(np.uint8) * 255
     elif a.dtype == np.uint16:
@@ -69,4 +73,6 @@ def load_image(source, *, channels: str = "bgr") -> np.ndarray:
         return _from_array(source, channels)
     if hasattr(source, "convert") and hasattr(source, "size") and hasattr(source, "mode"):
         return _from_pil(source)
-    raise TypeError(f"cannot read an image from {type(source).__name__}; give a path, bytes, a numpy array or a PIL image")
+    raise TypeError(
+        f"cannot read an image from {type(source).__name__}; give a path, bytes, a numpy array or a PIL image"
+    )

@@ -36,7 +36,9 @@ class Face:
             "score": None if self.score is None else round(self.score, 4),
             "emotions": {k: round(v, 4) for k, v in self.emotions.items()},
             "dominant": self.dominant,
-            "landmarks": {k: [round(x, 1), round(y, 1)] for k, (x, y) in self.landmarks.items()} if self.landmarks else None,
+            "landmarks": {k: [round(x, 1), round(y, 1)] for k, (x, y) in self.landmarks.items()}
+            if self.landmarks
+            else None,
         }
 
 
@@ -68,15 +70,25 @@ class FERModel:
     >>> faces[0].dominant, faces[0].emotions        # probabilities renormalised over the subset
     """
 
-    def __init__(self, emotions: Sequence[str] | str | None = None, model: str | Path = "default", *,
-                 detector: str | FaceDetector = "auto", margin: float | None = None, rotate: bool = True,
-                 threads: int | None = None, balance: float = 0.0):
+    def __init__(
+        self,
+        emotions: Sequence[str] | str | None = None,
+        model: str | Path = "default",
+        *,
+        detector: str | FaceDetector = "auto",
+        margin: float | None = None,
+        rotate: bool = True,
+        threads: int | None = None,
+        balance: float = 0.0,
+    ):
         self.classifier = Classifier(model, threads=threads)
         card = self.classifier.card
         if not 0.0 <= balance <= 1.0:
             raise ValueError(f"balance must be between 0 (off) and 1 (full prior correction), got {balance}")
         if balance and "prior" not in card.reference:
-            raise ModelFileError(f"{card.name}: its card has no class prior for balance=; re-measure it with `emopy measure`")
+            raise ModelFileError(
+                f"{card.name}: its card has no class prior for balance=; re-measure it with `emopy measure`"
+            )
         self.balance = balance
         labels = card.labels
         self.emotions: tuple[str, ...] = tuple(resolve_many(emotions)) if emotions is not None else tuple(labels)
@@ -86,7 +98,10 @@ class FERModel:
         self._detector_spec = detector
         self._detector: FaceDetector | None = None
         self.shift: np.ndarray | None = None  # per-viewer log-probability offset over the model's labels (calibrate)
-        self.calibrated_on, self.calibration_skipped = 0, []  # faces used / inputs skipped (with the reason) by calibrate
+        self.calibrated_on, self.calibration_skipped = (
+            0,
+            [],
+        )  # faces used / inputs skipped (with the reason) by calibrate
 
     @property
     def detector(self) -> FaceDetector:
@@ -97,10 +112,12 @@ class FERModel:
 
     def __repr__(self) -> str:
         calibrated = f", calibrated on {self.calibrated_on} faces" if self.shift is not None else ""
-        return f"FERModel(emotions={list(self.emotions)}, model={self.classifier.card.name!r}, margin={self.margin}{calibrated})"
+        name = self.classifier.card.name
+        return f"FERModel(emotions={list(self.emotions)}, model={name!r}, margin={self.margin}{calibrated})"
 
     def subset(self, emotions: Sequence[str] | str | None) -> FERModel:
-        """This model over another subset or order of its emotions (None: all): a view sharing classifier and detector."""
+        """This model over another subset or order of its emotions (None: all): a view sharing classifier and
+        detector."""
         view = copy.copy(self)
         view.emotions = tuple(resolve_many(emotions)) if emotions is not None else tuple(self.classifier.labels)
         view._index = subset_indices(self.classifier.labels, view.emotions)
@@ -109,7 +126,8 @@ class FERModel:
     # --- steps, public so batch tools can interleave them -------------------------------------------------
 
     def locate(self, image: np.ndarray, *, detect: bool = True) -> tuple[list[Detection], np.ndarray]:
-        """Detections and their aligned gray crops (N x S x S) for one decoded image; the whole image when detect=False."""
+        """Detections and their aligned gray crops (N x S x S) for one decoded image; the whole image when
+        detect=False."""
         size = self.classifier.card.image_size
         if not detect:
             gray = to_gray(image)
@@ -142,11 +160,12 @@ class FERModel:
         prior = np.asarray(self.classifier.card.reference["prior"]) if self.balance else 0.0
         return (self.shift if self.shift is not None else 0.0) - self.balance * prior
 
-    def calibrate(self, faces, *, resting: bool = True, detect: bool = True, channels: str = "bgr") -> "FERModel":
+    def calibrate(self, faces, *, resting: bool = True, detect: bool = True, channels: str = "bgr") -> FERModel:
         """A copy of this model whose probabilities are relative to one person's own baseline.
 
         `faces`: images of that person (paths, arrays, ... as for `predict`; the largest face of each is
-        used; detect=False: each image is a face crop, and an N x H x W array is N crops). With `resting`, they show the person at rest and
+        used; detect=False: each image is a face crop, and an N x H x W array is N crops). With `resting`, they show
+        the person at rest and
         are mapped onto the typical neutral face of the validation data; otherwise they are a mix of
         expressions and are mapped onto the average face. Raises CalibrationError when no face is found.
         """
@@ -168,7 +187,9 @@ class FERModel:
             else:
                 skipped.append(f"{name}: no face found")
         if not crops:
-            raise CalibrationError(f"no face found in any of the {len(items)} calibration image(s): " + "; ".join(skipped[:5]))
+            raise CalibrationError(
+                f"no face found in any of the {len(items)} calibration image(s): " + "; ".join(skipped[:5])
+            )
         logp = np.log(np.maximum(self.classifier.predict_proba(np.stack(crops)), 1e-12)).mean(0)
         ref = self.classifier.card.reference.get("rest" if resting else "all")
         out = copy.copy(self)
@@ -181,20 +202,27 @@ class FERModel:
         out = []
         for d, p in zip(dets, probs):
             x, y, w, h = d.box
-            out.append(Face(
-                box=(round(x), round(y), round(w), round(h)),
-                score=float(d.score) if detect else None,
-                emotions={e: float(v) for e, v in zip(self.emotions, p)},
-                dominant=self.emotions[int(np.argmax(p))],
-                landmarks=d.landmarks,
-            ))
+            out.append(
+                Face(
+                    box=(round(x), round(y), round(w), round(h)),
+                    score=float(d.score) if detect else None,
+                    emotions={e: float(v) for e, v in zip(self.emotions, p)},
+                    dominant=self.emotions[int(np.argmax(p))],
+                    landmarks=d.landmarks,
+                )
+            )
         return out
 
     # --- the one call most users need ---------------------------------------------------------------------
 
-    def predict_batch(self, images: Sequence[np.ndarray], *, detect: bool = True,
-                      detections: Sequence[Sequence[Detection] | None] | None = None,
-                      errors: str = "raise") -> list[ImageFaces]:
+    def predict_batch(
+        self,
+        images: Sequence[np.ndarray],
+        *,
+        detect: bool = True,
+        detections: Sequence[Sequence[Detection] | None] | None = None,
+        errors: str = "raise",
+    ) -> list[ImageFaces]:
         """The prediction step every caller shares: locate the faces of decoded images, classify all crops at once.
 
         `detections[i]` (when given and not None) are boxes to align instead of detecting, e.g. tracked from an

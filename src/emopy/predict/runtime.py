@@ -51,7 +51,9 @@ class Classifier:
         faces = np.asarray(faces)
         want = 4 if c.frames else 3
         if faces.ndim != want:
-            raise ValueError(f"expected {'N x T x H x W' if c.frames else 'N x H x W'} grayscale crops, got shape {faces.shape}")
+            raise ValueError(
+                f"expected {'N x T x H x W' if c.frames else 'N x H x W'} grayscale crops, got shape {faces.shape}"
+            )
         if faces.shape[-2:] != (c.image_size, c.image_size):
             flat = faces.reshape(-1, *faces.shape[-2:])
             flat = np.stack([cv2.resize(f, (c.image_size, c.image_size), interpolation=cv2.INTER_AREA) for f in flat])
@@ -61,7 +63,9 @@ class Classifier:
         x = faces[..., oy : oy + c.input_size, ox : ox + c.input_size].astype(np.float32)
         return x[:, :, None] if c.frames else x[:, None]
 
-    def predict_proba(self, faces, *, tta: bool | str = False, calibrated: bool = True, batch_size: int = 256) -> np.ndarray:
+    def predict_proba(
+        self, faces, *, tta: bool | str = False, calibrated: bool = True, batch_size: int = 256
+    ) -> np.ndarray:
         """N x len(labels) probabilities.
 
         `tta`: True or "flip" averages with the mirrored faces; "tencrop" over the centre and four corner

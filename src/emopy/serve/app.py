@@ -16,10 +16,17 @@ from sqlalchemy.orm import sessionmaker
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
-from ..errors import EmopyError, ImageDecodeError, ModelFileError, UnknownEmotionError
+from ..errors import (
+    BodyTooSlow,
+    EmopyError,
+    FetchError,
+    ImageDecodeError,
+    ModelFileError,
+    PayloadTooLarge,
+    UnknownEmotionError,
+)
 from .db import make_engine, migrate, purge_expired
 from .inference import Decoder
-from ..errors import BodyTooSlow, FetchError, PayloadTooLarge
 from .limits import BodyLimit
 from .predictor import Predictor
 from .routers import feedback, health, images, predict, stories, ws
@@ -27,7 +34,14 @@ from .settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
 MAX_ECHO = 200  # a refused input longer than this (as text) is not repeated in the 422 answer
-STATUS = {PayloadTooLarge: 413, BodyTooSlow: 408, UnknownEmotionError: 422, ModelFileError: 422, ImageDecodeError: 400, FetchError: 400}
+STATUS = {
+    PayloadTooLarge: 413,
+    BodyTooSlow: 408,
+    UnknownEmotionError: 422,
+    ModelFileError: 422,
+    ImageDecodeError: 400,
+    FetchError: 400,
+}
 
 
 async def _emopy_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -59,7 +73,9 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         await asyncio.to_thread(migrate, engine)
         await asyncio.to_thread(purge_expired, engine, settings.retention_days)
         app.state.sessions = sessionmaker(engine, expire_on_commit=False)
-        app.state.predictor = predictor or await asyncio.to_thread(Predictor, settings.model, settings.detector, settings.threads)
+        app.state.predictor = predictor or await asyncio.to_thread(
+            Predictor, settings.model, settings.detector, settings.threads
+        )
         task = asyncio.create_task(_purge_forever(app, settings))
         yield
         task.cancel()
@@ -67,12 +83,21 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
             await task
         engine.dispose()
 
-    app = FastAPI(title="EmoPy", version=__version__, lifespan=lifespan,
-                  description="Facial expression recognition: faces and emotion probabilities, feedback that becomes training data.")
+    app = FastAPI(
+        title="EmoPy",
+        version=__version__,
+        lifespan=lifespan,
+        description="Facial expression recognition: faces and emotion probabilities, "
+        "feedback that becomes training data.",
+    )
     app.dependency_overrides[get_settings] = lambda: settings
     app.state.decoder = Decoder(settings)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes * 4 // 3 + 65536, timeout_s=settings.body_timeout_s)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts())  # outermost: DNS rebinding stops here
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_upload_bytes * 4 // 3 + 65536, timeout_s=settings.body_timeout_s
+    )
+    app.add_middleware(
+        TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts()
+    )  # outermost: DNS rebinding stops here
     app.add_exception_handler(EmopyError, _emopy_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for router in (predict.router, ws.router, feedback.router, images.router, stories.router, health.router):

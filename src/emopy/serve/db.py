@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
@@ -18,7 +18,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    """WAL for concurrent readers and writers; FULL sync so an acknowledged write survives a crash; deleted bytes zeroed."""
+    """WAL for concurrent readers and writers; FULL sync so an acknowledged write survives a crash; deleted bytes
+    zeroed."""
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
@@ -37,7 +38,10 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):  # the driver we ship (psycopg 3), not SQLAlchemy's psycopg2 default
+    if parsed.drivername in (
+        "postgresql",
+        "postgres",
+    ):  # the driver we ship (psycopg 3), not SQLAlchemy's psycopg2 default
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True)
 
@@ -62,7 +66,7 @@ def purge_expired(engine: Engine, days: float | None) -> int:
     """Drop the face crops of images stored more than `days` ago; returns how many images had crops."""
     if days is None:
         return 0
-    cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+    cutoff = datetime.now(UTC) - timedelta(days=days)
     with Session(engine) as s, s.begin():
         old = select(Face.image_id).join(Image).where(Image.created_at < cutoff, Face.crop.is_not(None)).distinct()
         ids = list(s.scalars(old))

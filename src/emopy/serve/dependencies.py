@@ -13,9 +13,13 @@ from .inference import Decoder
 from .predictor import Predictor
 from .settings import Settings, get_settings
 
-API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="Needed for export and deletion (EMOPY_API_KEY).")
-CLOSED = ("export and deletion are closed on this server: set EMOPY_API_KEY on the server and send it in the X-API-Key "
-          "header (or set EMOPY_OPEN_EXPORT=true on a private, trusted setup)")
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="Needed for export and deletion (EMOPY_API_KEY)."
+)
+CLOSED = (
+    "export and deletion are closed on this server: set EMOPY_API_KEY on the server and send it in the X-API-Key "
+    "header (or set EMOPY_OPEN_EXPORT=true on a private, trusted setup)"
+)
 
 
 def get_predictor(conn: HTTPConnection) -> Predictor:
@@ -28,8 +32,9 @@ def get_decoder(conn: HTTPConnection) -> Decoder:
     return conn.app.state.decoder
 
 
-def require_api_key(settings: Annotated[Settings, Depends(get_settings)],
-                    key: Annotated[str | None, Security(API_KEY_HEADER)] = None) -> None:
+def require_api_key(
+    settings: Annotated[Settings, Depends(get_settings)], key: Annotated[str | None, Security(API_KEY_HEADER)] = None
+) -> None:
     """Refuse the request unless it carries the configured API key; closed when none is configured (unless opened)."""
     if settings.api_key is None:
         if settings.open_export:

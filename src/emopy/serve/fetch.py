@@ -30,12 +30,14 @@ def unwrap(addr: IPAddress) -> IPAddress:
 
 
 def is_public(addr: IPAddress) -> bool:
-    """Globally routable unicast, also once unwrapped: no loopback, private, link-local (cloud metadata), reserved, multicast."""
+    """Globally routable unicast, also once unwrapped: no loopback, private, link-local (cloud metadata), reserved,
+    multicast."""
     return all(a.is_global and not a.is_multicast for a in (addr, unwrap(addr)))
 
 
 def parse_url(url: str, base: httpx.URL | None = None) -> httpx.URL:
-    """`url` (relative to `base`, for redirects) as an http(s) URL with a host and no credentials; FetchError otherwise."""
+    """`url` (relative to `base`, for redirects) as an http(s) URL with a host and no credentials; FetchError
+    otherwise."""
     try:
         parsed = base.join(url) if base is not None else httpx.URL(url)
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
@@ -63,8 +65,9 @@ async def resolve_public(url: httpx.URL) -> IPAddress:
     return addrs[0]
 
 
-async def fetch_image(url: str, *, max_bytes: int, timeout: float, max_redirects: int,
-                      transport: httpx.AsyncBaseTransport | None = None) -> bytes:
+async def fetch_image(
+    url: str, *, max_bytes: int, timeout: float, max_redirects: int, transport: httpx.AsyncBaseTransport | None = None
+) -> bytes:
     """The body at `url` within `timeout` seconds in all, following at most `max_redirects` redirects."""
     try:
         async with asyncio.timeout(timeout):
@@ -75,7 +78,9 @@ async def fetch_image(url: str, *, max_bytes: int, timeout: float, max_redirects
         raise FetchError(f"image_url cannot be fetched ({type(exc).__name__}: {exc})") from None
 
 
-async def _fetch(url: httpx.URL, max_bytes: int, max_redirects: int, transport: httpx.AsyncBaseTransport | None) -> bytes:
+async def _fetch(
+    url: httpx.URL, max_bytes: int, max_redirects: int, transport: httpx.AsyncBaseTransport | None
+) -> bytes:
     """fetch_image without the deadline and the translation of httpx errors."""
     # trust_env=False: no proxy from the environment, so the connection goes to the checked address itself
     async with httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False, timeout=None) as client:

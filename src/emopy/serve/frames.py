@@ -10,8 +10,9 @@ from fastapi import WebSocket
 IDLE_CLOSE = 1008  # policy violation: the client broke the server's idle rule
 
 
-async def frames(ws: WebSocket, idle_s: float,
-                 close: Callable[[int, str], Awaitable[None]] | None = None) -> AsyncIterator[bytes | None]:
+async def frames(
+    ws: WebSocket, idle_s: float, close: Callable[[int, str], Awaitable[None]] | None = None
+) -> AsyncIterator[bytes | None]:
     """Each message's bytes (None for a text message) until the client leaves or sends nothing for `idle_s` seconds."""
     while True:
         try:

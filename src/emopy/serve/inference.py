@@ -1,4 +1,5 @@
-"""From request bytes to a recorded prediction: decode within the limits, predict through `Predictor`, store as asked."""
+"""From request bytes to a recorded prediction: decode within the limits, predict through `Predictor`, store as
+asked."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import cv2
 import numpy as np
 from sqlalchemy.orm import Session
 
+from ..errors import PayloadTooLarge
 from ..imageio import decode_image
 from ..predict.annotate import annotate
 from . import models
-from ..errors import PayloadTooLarge
 from .predictor import Prediction, Predictor
 from .schemas import FaceOut, PredictOptions, PredictOut
 from .settings import Settings
@@ -41,7 +42,9 @@ class Decoder:
     def __call__(self, data: bytes) -> np.ndarray:
         """The decoded image; refuses oversized, empty, truncated, over-pixel and non-image data (ImageDecodeError)."""
         if len(data) > self.max_bytes:
-            raise PayloadTooLarge(f"image is {len(data)} bytes, over the limit of {self.max_bytes} (EMOPY_MAX_UPLOAD_BYTES)")
+            raise PayloadTooLarge(
+                f"image is {len(data)} bytes, over the limit of {self.max_bytes} (EMOPY_MAX_UPLOAD_BYTES)"
+            )
         with self._slots:
             return decode_image(data, max_pixels=self.max_pixels)
 
@@ -50,11 +53,22 @@ def predict_and_record(image: np.ndarray, opts: PredictOptions, predictor: Predi
     """Predict one decoded image, record it (face crops only when opts.store; never the upload) and build the answer."""
     pred: Prediction = predictor.predict(image, model=opts.model, emotions=opts.emotions)
     row = models.Image(id=uuid.uuid4().hex, model=pred.model, width=image.shape[1], height=image.shape[0])
-    row.faces = [models.Face(index=i, box=list(f.box), emotions=f.emotions, crop=png(c) if opts.store else None)
-                 for i, (f, c) in enumerate(zip(pred.faces, pred.crops))]
+    row.faces = [
+        models.Face(index=i, box=list(f.box), emotions=f.emotions, crop=png(c) if opts.store else None)
+        for i, (f, c) in enumerate(zip(pred.faces, pred.crops))
+    ]
     session.add(row)
     session.commit()
-    faces = [FaceOut(index=i, **f.to_dict(), crop_base64=b64(c, ".png") if opts.crop_faces else None)
-             for i, (f, c) in enumerate(zip(pred.faces, pred.crops))]
-    return PredictOut(image_id=row.id, model=pred.model, width=row.width, height=row.height, stored=opts.store, faces=faces,
-                      annotated_image_base64=b64(annotate(image, pred.faces), ".jpg") if opts.annotate_image else None)
+    faces = [
+        FaceOut(index=i, **f.to_dict(), crop_base64=b64(c, ".png") if opts.crop_faces else None)
+        for i, (f, c) in enumerate(zip(pred.faces, pred.crops))
+    ]
+    return PredictOut(
+        image_id=row.id,
+        model=pred.model,
+        width=row.width,
+        height=row.height,
+        stored=opts.store,
+        faces=faces,
+        annotated_image_base64=b64(annotate(image, pred.faces), ".jpg") if opts.annotate_image else None,
+    )

@@ -11,7 +11,8 @@ from ..errors import BodyTooSlow, PayloadTooLarge
 
 
 class BodyLimit:
-    """Refuse HTTP bodies larger than `max_bytes` (by Content-Length up front, else while streaming) or slower than `timeout_s`."""
+    """Refuse HTTP bodies larger than `max_bytes` (by Content-Length up front, else while streaming) or slower than
+    `timeout_s`."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float) -> None:
         self.app, self.max_bytes, self.timeout_s = app, max_bytes, timeout_s
@@ -21,7 +22,9 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length", b"0")
         if not length.isdigit():
-            return await JSONResponse({"detail": "the Content-Length header is not a number"}, status_code=400)(scope, receive, send)
+            return await JSONResponse({"detail": "the Content-Length header is not a number"}, status_code=400)(
+                scope, receive, send
+            )
         if int(length) > self.max_bytes:
             why = f"request body of {int(length)} bytes is over the limit of {self.max_bytes}"
             return await JSONResponse({"detail": why}, status_code=413)(scope, receive, send)
@@ -36,7 +39,9 @@ class BodyLimit:
                 async with asyncio.timeout_at(deadline):
                     msg = await receive()
             except TimeoutError:
-                raise BodyTooSlow(f"the request body did not arrive within {self.timeout_s:g} s (EMOPY_BODY_TIMEOUT_S)") from None
+                raise BodyTooSlow(
+                    f"the request body did not arrive within {self.timeout_s:g} s (EMOPY_BODY_TIMEOUT_S)"
+                ) from None
             seen += len(msg.get("body", b""))
             complete = not msg.get("more_body", False)
             if seen > self.max_bytes:

@@ -1,8 +1,9 @@
-"""Database tables: images (sizes only, never the upload), their faces (crops only when stored), and feedback on faces."""
+"""Database tables: images (sizes only, never the upload), their faces (crops only when stored), and feedback on
+faces."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -10,7 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 def utcnow() -> datetime:
     """Timezone-aware now, for column defaults."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -18,7 +19,8 @@ class Base(DeclarativeBase):
 
 
 class Image(Base):
-    """One predicted image: its size and model; the uploaded bytes are never kept (feedback needs only the face crops)."""
+    """One predicted image: its size and model; the uploaded bytes are never kept (feedback needs only the face
+    crops)."""
 
     __tablename__ = "images"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -26,7 +28,9 @@ class Image(Base):
     model: Mapped[str] = mapped_column(String(200))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    faces: Mapped[list[Face]] = relationship(back_populates="image", cascade="all, delete-orphan", order_by="Face.index")
+    faces: Mapped[list[Face]] = relationship(
+        back_populates="image", cascade="all, delete-orphan", order_by="Face.index"
+    )
 
 
 class Face(Base):

@@ -23,7 +23,8 @@ class Prediction:
 
 
 class Predictor:
-    """Thread-safe front of FERModel: request-chosen shipped models, loaded once each; any emotion subset is a cheap view."""
+    """Thread-safe front of FERModel: request-chosen shipped models, loaded once each; any emotion subset is a
+    cheap view."""
 
     def __init__(self, model: str = "default", detector: str = "auto", threads: int | None = None):
         self.default = model
@@ -48,7 +49,9 @@ class Predictor:
         """Model names a request may choose."""
         return sorted({self.default, *list_pretrained(), *aliases()})
 
-    def predict(self, image: np.ndarray, *, model: str | None = None, emotions=None, viewer: FERModel | None = None) -> Prediction:
+    def predict(
+        self, image: np.ndarray, *, model: str | None = None, emotions=None, viewer: FERModel | None = None
+    ) -> Prediction:
         """Detect, align and classify the faces of one decoded BGR image (with `viewer`: that calibrated model)."""
         fer = viewer.subset(emotions) if viewer is not None else self.get(model, emotions)
         found = fer.predict_batch([image])[0]

@@ -13,11 +13,14 @@ class PredictOptions(BaseModel):
     """Options of /v1/predict, as JSON fields or multipart form fields."""
 
     emotions: Annotated[list[Name], Field(max_length=32)] | Annotated[str, Field(max_length=400)] | None = Field(
-        None, description="Subset of emotions (list or comma-separated); aliases allowed.")
+        None, description="Subset of emotions (list or comma-separated); aliases allowed."
+    )
     model: Name | None = Field(None, description="Shipped model name or alias; the server's model when omitted.")
     annotate_image: bool = Field(False, description="Return the image with boxes and labels (JPEG, base64).")
     crop_faces: bool = Field(False, description="Return each aligned face crop the model saw (PNG, base64).")
-    store: bool = Field(False, description="Keep the face crops (PNG, pixels only) for feedback export; nothing is kept otherwise.")
+    store: bool = Field(
+        False, description="Keep the face crops (PNG, pixels only) for feedback export; nothing is kept otherwise."
+    )
 
 
 class PredictJSON(PredictOptions):

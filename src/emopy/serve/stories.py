@@ -9,10 +9,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..errors import UnknownStory
-from ..errors import StoryError
-from ..stream.story import Step, Story, StoryPlayer, load_story
+from ..errors import StoryError, UnknownStory
 from ..predict.calibration import Calibration
+from ..stream.story import Step, Story, StoryPlayer, load_story
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "stream" / "examples"
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -46,9 +45,12 @@ class StoryLibrary:
         return path.relative_to(self.folder).as_posix() if path.is_relative_to(self.folder) else None
 
     def media_files(self, name: str) -> dict[str, Path]:
-        """The media files story `name` plays, by their path relative to the folder (files outside it are never served)."""
+        """The media files story `name` plays, by their path relative to the folder (files outside it are never
+        served)."""
         segments = self.load(name).segments.values()
-        return {rel: Path(s.media).resolve() for s in segments if s.media and (rel := self.relative(s.media)) is not None}
+        return {
+            rel: Path(s.media).resolve() for s in segments if s.media and (rel := self.relative(s.media)) is not None
+        }
 
     def media(self, name: str, file: str) -> Path:
         """A media file that story `name` names in one of its segments; nothing else in the folder is served."""
@@ -71,8 +73,13 @@ class StoryLibrary:
             story = self.load(name)
         except StoryError as exc:
             return {"name": name, "error": str(exc)}
-        return {"name": name, "title": story.title, "start": story.start, "emotions": story.emotions(),
-                "segments": len(story.segments)}
+        return {
+            "name": name,
+            "title": story.title,
+            "start": story.start,
+            "emotions": story.emotions(),
+            "segments": len(story.segments),
+        }
 
 
 class LiveStory:
@@ -81,8 +88,9 @@ class LiveStory:
     With `viewer`, the story's `calibrate` segments gather the viewer's resting face and calibrate the model to it.
     """
 
-    def __init__(self, name: str, story: Story, library: StoryLibrary, clock=time.monotonic,
-                 viewer: Calibration | None = None):
+    def __init__(
+        self, name: str, story: Story, library: StoryLibrary, clock=time.monotonic, viewer: Calibration | None = None
+    ):
         self.name, self.story, self.library, self.clock = name, story, library, clock
         self.t0 = clock()
         self.player = StoryPlayer(story)
@@ -99,10 +107,16 @@ class LiveStory:
         if sid is None:
             return None
         seg = self.story.segments[sid]
-        msg = {"type": "segment", "segment": sid, "start": round(self.player.start, 3), "duration": seg.duration,
-               "calibrate": seg.calibrate,
-               "kind": "card" if seg.card is not None else "media", "content": seg.card or Path(seg.media or "").name,
-               "decision": seg.decision.model_dump(include={"emotions", "window", "threshold"}) if seg.decision else None}
+        msg = {
+            "type": "segment",
+            "segment": sid,
+            "start": round(self.player.start, 3),
+            "duration": seg.duration,
+            "calibrate": seg.calibrate,
+            "kind": "card" if seg.card is not None else "media",
+            "content": seg.card or Path(seg.media or "").name,
+            "decision": seg.decision.model_dump(include={"emotions", "window", "threshold"}) if seg.decision else None,
+        }
         if seg.media:
             rel = self.library.relative(seg.media)
             msg["media_url"] = f"v1/stories/{self.name}/media/{rel}" if rel is not None else None
@@ -119,8 +133,16 @@ class LiveStory:
             else:
                 self.viewer.begin()
         nxt = self.segment()
-        return msgs + [nxt if nxt else {"type": "end", "title": self.story.title, "path": self.player.path,
-                                        "steps": [s.to_dict() for s in self.player.steps]}]
+        return msgs + [
+            nxt
+            if nxt
+            else {
+                "type": "end",
+                "title": self.story.title,
+                "path": self.player.path,
+                "steps": [s.to_dict() for s in self.player.steps],
+            }
+        ]
 
     def tick(self) -> list[dict]:
         """Advance to now; messages for whatever ended."""

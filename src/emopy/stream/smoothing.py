@@ -49,7 +49,7 @@ class WindowSmoother:
 
 
 def make_smoother(kind: str = "ema", *, half_life: float = 0.5, window: float = 1.0) -> EMASmoother | WindowSmoother:
-    """"ema" (half_life seconds) or "window" (mean over `window` seconds)."""
+    """ "ema" (half_life seconds) or "window" (mean over `window` seconds)."""
     if kind == "ema":
         return EMASmoother(half_life)
     if kind == "window":
@@ -66,8 +66,11 @@ class Dominant:
     means: dict[str, float]
 
     def to_dict(self) -> dict:
-        return {"emotion": self.emotion, "confidence": round(self.confidence, 4),
-                "means": {k: round(v, 4) for k, v in self.means.items()}}
+        return {
+            "emotion": self.emotion,
+            "confidence": round(self.confidence, 4),
+            "means": {k: round(v, 4) for k, v in self.means.items()},
+        }
 
 
 class DominantTracker:
@@ -77,8 +80,15 @@ class DominantTracker:
     so a flat or noisy signal does not flicker between labels.
     """
 
-    def __init__(self, labels: Sequence[str], subset: Sequence[str] | None = None, *, window: float = 1.0,
-                 threshold: float = 0.5, hysteresis: float = 0.1):
+    def __init__(
+        self,
+        labels: Sequence[str],
+        subset: Sequence[str] | None = None,
+        *,
+        window: float = 1.0,
+        threshold: float = 0.5,
+        hysteresis: float = 0.1,
+    ):
         self.labels = tuple(labels)
         self.subset = tuple(subset) if subset else self.labels
         missing = [e for e in self.subset if e not in self.labels]

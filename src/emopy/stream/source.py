@@ -17,7 +17,8 @@ from ..errors import SourceError
 
 @dataclass(frozen=True)
 class Frame:
-    """One decoded frame: position in the source, time in seconds (video time for files, since start for live), BGR image."""
+    """One decoded frame: position in the source, time in seconds (video time for files, since start for live), BGR
+    image."""
 
     index: int
     t: float

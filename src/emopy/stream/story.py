@@ -46,7 +46,7 @@ class DecisionPoint(BaseModel):
         return out
 
     @model_validator(mode="after")
-    def _keys(self) -> "DecisionPoint":
+    def _keys(self) -> DecisionPoint:
         extra = [k for k in self.branches if k not in self.emotions]
         if extra:
             raise ValueError(f"branches {extra} are not among the decision's emotions {self.emotions}")
@@ -69,7 +69,7 @@ class Segment(BaseModel):
     calibrate: bool = False
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Segment":
+    def _one_kind(self) -> Segment:
         if (self.card is None) == (self.media is None):
             raise ValueError("give exactly one of card (text) or media (a file)")
         if self.next is not None and self.decision is not None:
@@ -205,10 +205,16 @@ class Decision:
     means: dict[str, float]
 
     def to_dict(self) -> dict:
-        return {"emotion": self.emotion, "target": self.target, "reason": self.reason,
-                "window": [round(self.window[0], 3), round(self.window[1], 3)], "threshold": self.threshold,
-                "frames": self.frames, "face_frames": self.face_frames,
-                "means": {k: round(v, 4) for k, v in self.means.items()}}
+        return {
+            "emotion": self.emotion,
+            "target": self.target,
+            "reason": self.reason,
+            "window": [round(self.window[0], 3), round(self.window[1], 3)],
+            "threshold": self.threshold,
+            "frames": self.frames,
+            "face_frames": self.face_frames,
+            "means": {k: round(v, 4) for k, v in self.means.items()},
+        }
 
 
 @dataclass(frozen=True)
@@ -223,8 +229,14 @@ class Step:
     decision: Decision | None = None
 
     def to_dict(self) -> dict:
-        return {"segment": self.segment, "start": round(self.start, 3), "end": round(self.end, 3), "kind": self.kind,
-                "content": self.content, "decision": self.decision.to_dict() if self.decision else None}
+        return {
+            "segment": self.segment,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "kind": self.kind,
+            "content": self.content,
+            "decision": self.decision.to_dict() if self.decision else None,
+        }
 
 
 def decide(point: DecisionPoint, samples: Iterable[Sample], window: tuple[float, float]) -> Decision:
@@ -288,7 +300,9 @@ class StoryPlayer:
             nxt: str | None = decision.target
         else:
             nxt = seg.next
-        step = Step(sid, self.start, end, "card" if seg.card is not None else "media", seg.card or seg.media or "", decision)
+        step = Step(
+            sid, self.start, end, "card" if seg.card is not None else "media", seg.card or seg.media or "", decision
+        )
         self.steps.append(step)
         self.current, self.start = nxt, end
         self._samples = [s for s in self._samples if s.t >= end]
@@ -350,8 +364,15 @@ class RunLog:
         return [s.segment for s in self.steps]
 
     def to_dict(self) -> dict:
-        return {"title": self.title, "source": self.source, "path": self.path, "frames": self.frames,
-                "dropped": self.dropped, "steps": [s.to_dict() for s in self.steps], **self.extra}
+        return {
+            "title": self.title,
+            "source": self.source,
+            "path": self.path,
+            "frames": self.frames,
+            "dropped": self.dropped,
+            "steps": [s.to_dict() for s in self.steps],
+            **self.extra,
+        }
 
 
 def sample_of(frame: Any) -> Sample:
@@ -360,8 +381,9 @@ def sample_of(frame: Any) -> Sample:
     return Sample(frame.t, dict(face.emotions) if face else None)
 
 
-def run_on_stream(story: Story, frames: Iterable[Any], source: str = "", on_step: Any = None,
-                  calibrator: Any = None) -> RunLog:
+def run_on_stream(
+    story: Story, frames: Iterable[Any], source: str = "", on_step: Any = None, calibrator: Any = None
+) -> RunLog:
     """Play `story` over StreamFrames (story time = frame time), calling on_step(step) as segments end.
 
     `calibrator` (the EmotionStream behind `frames`) is told to begin and end calibration around the

@@ -29,11 +29,13 @@ class TrackedFace:
 
     def to_dict(self) -> dict:
         return {
-            "track_id": self.track_id, "box": list(self.box),
+            "track_id": self.track_id,
+            "box": list(self.box),
             "score": None if self.score is None else round(self.score, 4),
             "emotions": {k: round(v, 4) for k, v in self.emotions.items()},
             "smoothed": {k: round(v, 4) for k, v in self.smoothed.items()},
-            "dominant": self.dominant, "confidence": round(self.confidence, 4),
+            "dominant": self.dominant,
+            "confidence": round(self.confidence, 4),
         }
 
 
@@ -61,21 +63,33 @@ class StreamFrame:
         return face.dominant if face else None
 
     def to_dict(self) -> dict:
-        return {"index": self.index, "t": round(self.t, 4), "dropped": self.dropped, "skipped": self.skipped,
-                "calibrating": self.calibrating, "faces": [f.to_dict() for f in self.faces]}
+        return {
+            "index": self.index,
+            "t": round(self.t, 4),
+            "dropped": self.dropped,
+            "skipped": self.skipped,
+            "calibrating": self.calibrating,
+            "faces": [f.to_dict() for f in self.faces],
+        }
 
 
 class _TrackState:
     """Per-track smoother and dominant tracker."""
 
-    def __init__(self, stream: "EmotionStream"):
+    def __init__(self, stream: EmotionStream):
         self.smoother = make_smoother(stream.smoothing, half_life=stream.half_life, window=stream.window)
-        self.dominant = DominantTracker(stream.labels, stream.dominant_emotions, window=stream.window,
-                                        threshold=stream.threshold, hysteresis=stream.hysteresis)
+        self.dominant = DominantTracker(
+            stream.labels,
+            stream.dominant_emotions,
+            window=stream.window,
+            threshold=stream.threshold,
+            hysteresis=stream.hysteresis,
+        )
 
 
 class EmotionStream:
-    """Iterate a video file, camera index, stream URL or iterable of `Frame`s and get one `StreamFrame` per processed frame.
+    """Iterate a video file, camera index, stream URL or iterable of `Frame`s and get one `StreamFrame` per processed
+    frame.
 
     >>> for frame in EmotionStream("film.mp4", emotions=["fear", "anger", "calm"]):
     ...     print(frame.t, frame.dominant, [f.smoothed for f in frame.faces])
@@ -86,12 +100,29 @@ class EmotionStream:
     face then calibrates the model (`FERModel.calibrate`); `begin_calibration`/`end_calibration` do it at any time.
     """
 
-    def __init__(self, source: str | int | Path | FileSource | LiveSource | Iterable[Frame], model: Any = None, *,
-                 emotions: Sequence[str] | str | None = None, dominant_emotions: Sequence[str] | str | None = None,
-                 smoothing: str = "ema", half_life: float = 0.5, window: float = 1.0, threshold: float = 0.5,
-                 hysteresis: float = 0.1, detect_every: int = 1, min_iou: float = 0.3, max_age: float = 1.0,
-                 fps: float | None = None, buffer: int = 2, model_name: str | Path = "default", detector: Any = "auto",
-                 threads: int | None = None, keep_image: bool = False, calibrate_s: float = 0.0):
+    def __init__(
+        self,
+        source: str | int | Path | FileSource | LiveSource | Iterable[Frame],
+        model: Any = None,
+        *,
+        emotions: Sequence[str] | str | None = None,
+        dominant_emotions: Sequence[str] | str | None = None,
+        smoothing: str = "ema",
+        half_life: float = 0.5,
+        window: float = 1.0,
+        threshold: float = 0.5,
+        hysteresis: float = 0.1,
+        detect_every: int = 1,
+        min_iou: float = 0.3,
+        max_age: float = 1.0,
+        fps: float | None = None,
+        buffer: int = 2,
+        model_name: str | Path = "default",
+        detector: Any = "auto",
+        threads: int | None = None,
+        keep_image: bool = False,
+        calibrate_s: float = 0.0,
+    ):
         from ..emotions import resolve_many
 
         if isinstance(source, (str, int, Path)):
@@ -174,11 +205,27 @@ class EmotionStream:
             state = self._states.setdefault(tid, _TrackState(self))
             smooth = state.smoother.update(frame.t, p)
             dom: Dominant = state.dominant.update(frame.t, p)
-            faces.append(TrackedFace(tid, tuple(face.box), face.score, dict(face.emotions),
-                                     {e: float(v) for e, v in zip(self.labels, smooth)}, dom.emotion, dom.confidence))
+            faces.append(
+                TrackedFace(
+                    tid,
+                    tuple(face.box),
+                    face.score,
+                    dict(face.emotions),
+                    {e: float(v) for e, v in zip(self.labels, smooth)},
+                    dom.emotion,
+                    dom.confidence,
+                )
+            )
         self.processed += 1
-        return StreamFrame(frame.index, frame.t, tuple(faces), self.dropped, self.skipped,
-                           frame.image if self.keep_image else None, calibrating)
+        return StreamFrame(
+            frame.index,
+            frame.t,
+            tuple(faces),
+            self.dropped,
+            self.skipped,
+            frame.image if self.keep_image else None,
+            calibrating,
+        )
 
     def __iter__(self) -> Iterator[StreamFrame]:
         for frame in self.source:

@@ -53,14 +53,28 @@ def summary(table: Sequence[Row], frames: int | None = None, dropped: int = 0) -
     seconds = []
     for s in sorted(by_second):
         m = _means(by_second[s])
-        seconds.append({"second": s, "faces": len(by_second[s]), "dominant": _argmax(m),
-                        "mean": {k: round(v, 4) for k, v in m.items()}})
+        seconds.append(
+            {
+                "second": s,
+                "faces": len(by_second[s]),
+                "dominant": _argmax(m),
+                "mean": {k: round(v, 4) for k, v in m.items()},
+            }
+        )
     tracks = []
     for tid in sorted(by_track):
         items = by_track[tid]
         m = _means(items)
-        tracks.append({"track_id": tid, "frames": len(items), "start": round(items[0].t, 3), "end": round(items[-1].t, 3),
-                       "dominant": _argmax(m), "mean": {k: round(v, 4) for k, v in m.items()}})
+        tracks.append(
+            {
+                "track_id": tid,
+                "frames": len(items),
+                "start": round(items[0].t, 3),
+                "end": round(items[-1].t, 3),
+                "dominant": _argmax(m),
+                "mean": {k: round(v, 4) for k, v in m.items()},
+            }
+        )
     return {"frames": frames, "dropped": dropped, "seconds": seconds, "tracks": tracks}
 
 
@@ -68,12 +82,34 @@ def write_csv(path: str | Path, table: Sequence[Row], labels: Sequence[str]) -> 
     """frame,t,track_id,x,y,w,h,score,<emotion>...,smoothed_<emotion>...,dominant."""
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["frame", "t", "track_id", "x", "y", "w", "h", "score", *labels,
-                    *(f"smoothed_{e}" for e in labels), "dominant"])
+        w.writerow(
+            [
+                "frame",
+                "t",
+                "track_id",
+                "x",
+                "y",
+                "w",
+                "h",
+                "score",
+                *labels,
+                *(f"smoothed_{e}" for e in labels),
+                "dominant",
+            ]
+        )
         for r in table:
-            w.writerow([r.frame, f"{r.t:.4f}", r.face.track_id, *r.face.box, "" if r.face.score is None else f"{r.face.score:.4f}",
-                        *(f"{r.face.emotions[e]:.4f}" for e in labels), *(f"{r.face.smoothed[e]:.4f}" for e in labels),
-                        r.face.dominant or ""])
+            w.writerow(
+                [
+                    r.frame,
+                    f"{r.t:.4f}",
+                    r.face.track_id,
+                    *r.face.box,
+                    "" if r.face.score is None else f"{r.face.score:.4f}",
+                    *(f"{r.face.emotions[e]:.4f}" for e in labels),
+                    *(f"{r.face.smoothed[e]:.4f}" for e in labels),
+                    r.face.dominant or "",
+                ]
+            )
 
 
 def write_json(path: str | Path, table: Sequence[Row], summary_: dict) -> None:

@@ -38,7 +38,9 @@ class IoUTracker:
     def update(self, boxes: Sequence[Box], t: float) -> list[int]:
         """Track ids for `boxes` (same order), creating new tracks for unmatched boxes."""
         self.tracks = {i: tr for i, tr in self.tracks.items() if t - tr.last_t <= self.max_age}
-        pairs = sorted(((iou(b, tr.box), k, i) for k, b in enumerate(boxes) for i, tr in self.tracks.items()), reverse=True)
+        pairs = sorted(
+            ((iou(b, tr.box), k, i) for k, b in enumerate(boxes) for i, tr in self.tracks.items()), reverse=True
+        )
         ids: list[int | None] = [None] * len(boxes)
         used: set[int] = set()
         for score, k, i in pairs:

@@ -66,7 +66,8 @@ def all_gather_float(value: float) -> list[float]:
 
 
 def shutdown() -> None:
-    """Leave the process group together: without the barrier a rank that exits first can abort the other's gloo threads."""
+    """Leave the process group together: without the barrier a rank that exits first can abort the other's gloo
+    threads."""
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
@@ -74,5 +75,15 @@ def shutdown() -> None:
 
 def relaunch(nproc: int, args: list[str]) -> int:
     """Run `python -m emopy train ARGS` under torchrun with `nproc` processes on this machine; its exit status."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}", "-m", "emopy", "train", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        "emopy",
+        "train",
+        *args,
+    ]
     return subprocess.call(cmd)

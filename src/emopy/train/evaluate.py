@@ -22,24 +22,39 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
     return {
         "accuracy": float(metrics.accuracy_score(y_true, y_pred)) if len(y_true) else 0.0,
         # over the classes present in the data: a class the data lacks (neutral in CK+) is not scored as F1 0
-        "macro_f1": float(metrics.f1_score(y_true, y_pred, labels=sorted(set(np.asarray(y_true).tolist())) or ids,
-                                           average="macro", zero_division=0)),
+        "macro_f1": float(
+            metrics.f1_score(
+                y_true, y_pred, labels=sorted(set(np.asarray(y_true).tolist())) or ids, average="macro", zero_division=0
+            )
+        ),
         "n": int(len(y_true)),
         "labels": labels,
         "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=ids).tolist(),
-        "per_class": {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4), "f1": round(float(f[i]), 4),
-                            "support": int(support[i])} for i, lab in enumerate(labels)},
+        "per_class": {
+            lab: {
+                "precision": round(float(p[i]), 4),
+                "recall": round(float(r[i]), 4),
+                "f1": round(float(f[i]), 4),
+                "support": int(support[i]),
+            }
+            for i, lab in enumerate(labels)
+        },
     }
 
 
 def dataset_probs(clf: Classifier, ds: Dataset, emotions=None, tta: bool = False, calibrated: bool = True):
-    """(labels, true indices, probabilities, kept mask) for every image of `ds` whose label the model (or `emotions`) covers."""
+    """(labels, true indices, probabilities, kept mask) for every image of `ds` whose label the model (or
+    `emotions`) covers."""
     labels = resolve_many(emotions) if emotions else list(clf.labels)
     cols = subset_indices(clf.labels, labels)
     covered = np.array([name in labels for name in ds.label_names])
     keep = covered[ds.labels]
     truth = np.array([labels.index(ds.label_names[i]) for i in ds.labels[keep]], np.int64)
-    probs = clf.predict_proba(ds.images[keep], tta=tta, calibrated=calibrated)[:, cols] if keep.any() else np.zeros((0, len(labels)))
+    probs = (
+        clf.predict_proba(ds.images[keep], tta=tta, calibrated=calibrated)[:, cols]
+        if keep.any()
+        else np.zeros((0, len(labels)))
+    )
     if emotions:
         probs = probs / np.maximum(probs.sum(1, keepdims=True), 1e-12)
     return labels, truth, probs, keep
@@ -61,8 +76,14 @@ def calibration_error(probs: np.ndarray, truth: np.ndarray, bins: int = 15) -> f
         return 0.0
     conf, hit = probs.max(1), probs.argmax(1) == truth
     which = np.minimum((conf * bins).astype(int), bins - 1)
-    return float(sum(abs(hit[which == b].mean() - conf[which == b].mean()) * (which == b).sum()
-                     for b in range(bins) if (which == b).any()) / len(probs))
+    return float(
+        sum(
+            abs(hit[which == b].mean() - conf[which == b].mean()) * (which == b).sum()
+            for b in range(bins)
+            if (which == b).any()
+        )
+        / len(probs)
+    )
 
 
 def fit_temperature(probs: np.ndarray, truth: np.ndarray) -> float:
@@ -85,8 +106,10 @@ def reference_logp(probs: np.ndarray, truth: np.ndarray, labels: list[str]) -> d
     and the log class prior of the labels (`FERModel(balance=...)`, add-one smoothed)."""
     logp = np.log(np.maximum(probs, 1e-12))
     counts = np.bincount(truth, minlength=len(labels)) + 1.0
-    out = {"all": [round(float(v), 4) for v in logp.mean(0)],
-           "prior": [round(float(v), 4) for v in np.log(counts / counts.sum())]}
+    out = {
+        "all": [round(float(v), 4) for v in logp.mean(0)],
+        "prior": [round(float(v), 4) for v in np.log(counts / counts.sum())],
+    }
     if "neutral" in labels and (truth == labels.index("neutral")).any():
         out["rest"] = [round(float(v), 4) for v in logp[truth == labels.index("neutral")].mean(0)]
     return out
@@ -95,7 +118,11 @@ def reference_logp(probs: np.ndarray, truth: np.ndarray, labels: list[str]) -> d
 def card_fields(clf: Classifier, val: Dataset | None, test: Dataset | None) -> tuple[dict, dict | None]:
     """What a model card measures: metrics (val, test, test with flip TTA; ECE after calibration), the temperature
     fitted on `val` and the per-viewer calibration reference; plus the full test result."""
-    raw = {key: dataset_probs(clf, ds, calibrated=False) for key, ds in (("val", val), ("test", test)) if ds is not None and len(ds)}
+    raw = {
+        key: dataset_probs(clf, ds, calibrated=False)
+        for key, ds in (("val", val), ("test", test))
+        if ds is not None and len(ds)
+    }
     temperature, reference, metrics, full = 1.0, {}, {}, None
     if "val" in raw:
         labels, truth, probs, _ = raw["val"]
@@ -103,18 +130,32 @@ def card_fields(clf: Classifier, val: Dataset | None, test: Dataset | None) -> t
         reference = reference_logp(with_temperature(probs, temperature), truth, labels)
     for key, (labels, truth, probs, _) in raw.items():
         m = score(truth, probs.argmax(1), labels)
-        metrics[key] = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4), "n": m["n"],
-                        "ece": round(calibration_error(with_temperature(probs, temperature), truth), 4),
-                        "ece_uncalibrated": round(calibration_error(probs, truth), 4)}
+        metrics[key] = {
+            "accuracy": round(m["accuracy"], 4),
+            "macro_f1": round(m["macro_f1"], 4),
+            "n": m["n"],
+            "ece": round(calibration_error(with_temperature(probs, temperature), truth), 4),
+            "ece_uncalibrated": round(calibration_error(probs, truth), 4),
+        }
         if key == "test":
             full = m
             tta = dataset_probs(clf, test, tta=True, calibrated=False)[2]
-            metrics["test_flip_tta"] = {"accuracy": round(score(truth, tta.argmax(1), labels)["accuracy"], 4), "n": m["n"]}
+            metrics["test_flip_tta"] = {
+                "accuracy": round(score(truth, tta.argmax(1), labels)["accuracy"], 4),
+                "n": m["n"],
+            }
     return {"metrics": metrics, "temperature": temperature, "reference": reference}, full
 
 
-def evaluate(model: str | Path, data: str | Path, *, ferplus_labels=None, split: str | None = None, emotions=None,
-             tta: bool = False) -> dict:
+def evaluate(
+    model: str | Path,
+    data: str | Path,
+    *,
+    ferplus_labels=None,
+    split: str | None = None,
+    emotions=None,
+    tta: bool = False,
+) -> dict:
     """`emopy evaluate`: load data (one split; PrivateTest by default), run the ONNX model, score."""
     clf = Classifier(model)
     ds = load_dataset(data, ferplus_labels=ferplus_labels, frames=clf.card.frames or 3)
@@ -123,5 +164,7 @@ def evaluate(model: str | Path, data: str | Path, *, ferplus_labels=None, split:
         used_split = resolve_split(split or "PrivateTest")  # report "PublicTest" when asked for "valid"
         ds = ds.select_split(used_split)
     out = evaluate_dataset(clf, ds, emotions, tta)
-    out.update({"model": str(clf.path), "model_name": clf.card.name, "data": str(data), "split": used_split, "tta": tta})
+    out.update(
+        {"model": str(clf.path), "model_name": clf.card.name, "data": str(data), "split": used_split, "tta": tta}
+    )
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -44,8 +44,9 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def export_onnx(model: nn.Module, card: ModelCard, path: str | Path, head_slice: tuple[int, int] | None = None,
-                check: bool = True) -> Path:
+def export_onnx(
+    model: nn.Module, card: ModelCard, path: str | Path, head_slice: tuple[int, int] | None = None, check: bool = True
+) -> Path:
     """Write `model` (one head of it) to `path` with `card` as metadata, plus `path`.json.
 
     With `check`, runs the ONNX checker and compares onnxruntime with PyTorch on random input.
@@ -59,11 +60,24 @@ def export_onnx(model: nn.Module, card: ModelCard, path: str | Path, head_slice:
     shape = (2, card.frames, 1, s, s) if card.frames else (2, 1, s, s)
     dummy = torch.rand(*shape) * 255
     params = sum(p.numel() for p in model.parameters())
-    card = replace(card, params=params, weights_sha256=weights_digest(model), emopy_version=version("emopy"),
-                   created=card.created or datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    torch.onnx.export(wrapper, (dummy,), str(path), input_names=["pixels"], output_names=["probabilities"],
-                      dynamic_axes={"pixels": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17, dynamo=False,
-                      do_constant_folding=False)  # keeps batch norm and state-dict names (transfer learning reads them); onnxruntime fuses at load
+    card = replace(
+        card,
+        params=params,
+        weights_sha256=weights_digest(model),
+        emopy_version=version("emopy"),
+        created=card.created or datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    torch.onnx.export(
+        wrapper,
+        (dummy,),
+        str(path),
+        input_names=["pixels"],
+        output_names=["probabilities"],
+        dynamic_axes={"pixels": {0: "batch"}, "probabilities": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+        do_constant_folding=False,
+    )  # keeps batch norm and state-dict names (transfer learning reads them); onnxruntime fuses at load
     write_card(path, card)
     if check:
         onnx.checker.check_model(str(path))

@@ -21,7 +21,8 @@ from .plots import plot_confusion, plot_curves
 
 PROTOCOLS = {
     "fer2013": "FER2013 labels: trained on Training, selected on PublicTest (best epoch), tested on PrivateTest",
-    "ferplus": "FER+ majority labels (emopy.data.ferplus protocol): trained on Train, selected on Valid, tested on Test",
+    "ferplus": "FER+ majority labels (emopy.data.ferplus protocol): trained on Train, selected on Valid, "
+    "tested on Test",
 }
 
 
@@ -43,24 +44,41 @@ def finish_run(trainer, export: bool = True) -> dict:
         trainer.load_best(head.name)
         best = max(trainer.history, key=lambda r: r.get(f"val_acc_{head.name}", -1)) if trainer.history else {}
         card = ModelCard(
-            name=f"{cfg.arch}.{head.name}", labels=head.label_names, arch=cfg.arch, **asdict(trainer.input),
+            name=f"{cfg.arch}.{head.name}",
+            labels=head.label_names,
+            arch=cfg.arch,
+            **asdict(trainer.input),
             frames=trainer.images.shape[1] if trainer.temporal else 0,
             dataset=run["source"] + (f" (joint with heads {run['heads']})" if len(trainer.heads) > 1 else ""),
-            protocol=PROTOCOLS.get(head.name, "trained on Training, selected on PublicTest, tested on PrivateTest splits"),
-            training={"command": portable(run.get("command") or "emopy " + shlex.join(sys.argv[1:])), "config": {**vars(cfg)}, "epochs_run": trainer.epoch,
-                      "selected_epoch": best.get("epoch"), "wall_seconds": round(sum(r["seconds"] for r in trainer.history), 1),
-                      "machine": f"{os.cpu_count()} CPU cores, no GPU",
-                      "images_per_s": best.get("images_per_s"), "soft_labels": run["soft"]},
+            protocol=PROTOCOLS.get(
+                head.name, "trained on Training, selected on PublicTest, tested on PrivateTest splits"
+            ),
+            training={
+                "command": portable(run.get("command") or "emopy " + shlex.join(sys.argv[1:])),
+                "config": {**vars(cfg)},
+                "epochs_run": trainer.epoch,
+                "selected_epoch": best.get("epoch"),
+                "wall_seconds": round(sum(r["seconds"] for r in trainer.history), 1),
+                "machine": f"{os.cpu_count()} CPU cores, no GPU",
+                "images_per_s": best.get("images_per_s"),
+                "soft_labels": run["soft"],
+            },
         )
         if not export:
             start = stop
             continue
         path = export_onnx(trainer.model, card, out / f"{card.name}.onnx", head_slice=(start, stop))
         clf = Classifier(path)
-        fields, test = card_fields(clf, _split_dataset(trainer, k, "PublicTest"), _split_dataset(trainer, k, "PrivateTest"))
+        fields, test = card_fields(
+            clf, _split_dataset(trainer, k, "PublicTest"), _split_dataset(trainer, k, "PrivateTest")
+        )
         if test is not None:
-            plot_confusion(test["confusion_matrix"], list(head.label_names), out / f"{card.name}.confusion.png",
-                           f"{card.name} PrivateTest acc {test['accuracy']:.3f}")
+            plot_confusion(
+                test["confusion_matrix"],
+                list(head.label_names),
+                out / f"{card.name}.confusion.png",
+                f"{card.name} PrivateTest acc {test['accuracy']:.3f}",
+            )
             (out / f"{card.name}.test.json").write_text(json.dumps(test, indent=1))
         write_card(path, replace(clf.card, **fields))  # the measured fields into the exported file (weights unchanged)
         results[head.name] = {"onnx": str(path), **fields["metrics"], "temperature": fields["temperature"]}

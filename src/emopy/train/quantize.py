@@ -12,14 +12,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import require
 from ..data.dataset import Dataset
+from ..errors import require
 from ..predict.runtime import Classifier
 from .export import measure_card, write_card
 
 
-def quantize_model(src: str | Path, dst: str | Path, calibration: np.ndarray, batch: int = 64,
-                   val: Dataset | None = None, test: Dataset | None = None) -> Path:
+def quantize_model(
+    src: str | Path,
+    dst: str | Path,
+    calibration: np.ndarray,
+    batch: int = 64,
+    val: Dataset | None = None,
+    test: Dataset | None = None,
+) -> Path:
     """Write an int8 copy of `src` to `dst`, calibrated on face crops `calibration` (N x H x W uint8).
 
     With `val`/`test`, the copy's card gets its own measured metrics (as `emopy train` records them).
@@ -38,11 +44,24 @@ def quantize_model(src: str | Path, dst: str | Path, calibration: np.ndarray, ba
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         q.quant_pre_process(str(clf.path), str(prepared))
-        q.quantize_static(str(prepared), str(dst), Reader(), quant_format=q.QuantFormat.QDQ, per_channel=True,
-                          activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8,
-                          reduce_range=True)  # 7-bit weights: no u8s8 overflow on CPUs without VNNI (AVX2)
-    card = replace(clf.card, name=f"{clf.card.name}.int8", metrics={}, temperature=1.0, reference={},
-                   training={**clf.card.training, "quantized": f"int8 static QDQ, per-channel, {len(x)} calibration faces"})
+        q.quantize_static(
+            str(prepared),
+            str(dst),
+            Reader(),
+            quant_format=q.QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=q.QuantType.QUInt8,
+            weight_type=q.QuantType.QInt8,
+            reduce_range=True,
+        )  # 7-bit weights: no u8s8 overflow on CPUs without VNNI (AVX2)
+    card = replace(
+        clf.card,
+        name=f"{clf.card.name}.int8",
+        metrics={},
+        temperature=1.0,
+        reference={},
+        training={**clf.card.training, "quantized": f"int8 static QDQ, per-channel, {len(x)} calibration faces"},
+    )
     write_card(dst, card)
     measure_card(dst, val, test)
     return dst

@@ -55,8 +55,20 @@ def first_per_split(split: np.ndarray, limit: int) -> np.ndarray:
     return np.sort(np.concatenate([np.flatnonzero(split == s)[:limit] for s in np.unique(split)]))
 
 
-def train(config: TrainConfig, data, out, *, ferplus_labels=None, heads=None, emotions=None, soft=False,
-          frames: int = 3, limit: int = 0, export: bool = True, merges: dict[str, str] | None = None) -> dict:
+def train(
+    config: TrainConfig,
+    data,
+    out,
+    *,
+    ferplus_labels=None,
+    heads=None,
+    emotions=None,
+    soft=False,
+    frames: int = 3,
+    limit: int = 0,
+    export: bool = True,
+    merges: dict[str, str] | None = None,
+) -> dict:
     """Train, then evaluate each head on its test split, write plots and export ONNX files."""
     out = Path(out)
     world = distributed.init_from_env()  # torchrun: one of several processes; otherwise the only one
@@ -67,11 +79,25 @@ def train(config: TrainConfig, data, out, *, ferplus_labels=None, heads=None, em
     trainer = Trainer(config, out, images, head_list, split)
     if world.main:
         argv = sys.argv[1:]  # `emopy train ...` or `python -m emopy train ...` (torchrun)
-        (out / "run.json").write_text(json.dumps({
-            "data": str(data), "ferplus_labels": str(ferplus_labels) if ferplus_labels else None,
-            "heads": [h.name for h in head_list], "soft": soft, "source": ds.source, "subset": emotions, "merges": merges,
-            "frames": frames, "limit": limit, "command": portable("emopy " + shlex.join(argv)), "emotions": list(ds.label_names),
-            "processes": world.size}, indent=1))
+        (out / "run.json").write_text(
+            json.dumps(
+                {
+                    "data": str(data),
+                    "ferplus_labels": str(ferplus_labels) if ferplus_labels else None,
+                    "heads": [h.name for h in head_list],
+                    "soft": soft,
+                    "source": ds.source,
+                    "subset": emotions,
+                    "merges": merges,
+                    "frames": frames,
+                    "limit": limit,
+                    "command": portable("emopy " + shlex.join(argv)),
+                    "emotions": list(ds.label_names),
+                    "processes": world.size,
+                },
+                indent=1,
+            )
+        )
     result = trainer.fit()
     distributed.shutdown()
     if not world.main:  # the other processes only helped train
@@ -91,11 +117,20 @@ def export_run(out: str | Path) -> dict:
     out = Path(out)
     info = json.loads((out / "run.json").read_text())
     state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=True)
-    cfg = TrainConfig(**{k: v for k, v in state["config"].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}})
+    cfg = TrainConfig(
+        **{k: v for k, v in state["config"].items() if k in {f.name for f in dataclasses.fields(TrainConfig)}}
+    )
     cfg.augment = tuple(cfg.augment)
     heads = info["heads"] if set(info["heads"]) <= {"fer2013", "ferplus"} else None  # else the default name "emotions"
-    images, split, head_list, _ = build_heads(info["data"], info["ferplus_labels"], heads, info.get("subset"), info["soft"],
-                                              info.get("frames", 3), merges=info.get("merges"))
+    images, split, head_list, _ = build_heads(
+        info["data"],
+        info["ferplus_labels"],
+        heads,
+        info.get("subset"),
+        info["soft"],
+        info.get("frames", 3),
+        merges=info.get("merges"),
+    )
     if info.get("limit"):
         idx = first_per_split(split, info["limit"])
         images, split, head_list = images[idx], split[idx], [h.take(idx) for h in head_list]

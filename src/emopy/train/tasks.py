@@ -25,7 +25,7 @@ class Head:
     mask: np.ndarray
     labels: np.ndarray
 
-    def take(self, idx: np.ndarray) -> "Head":
+    def take(self, idx: np.ndarray) -> Head:
         """The same head restricted to the images at `idx`."""
         return Head(self.name, self.label_names, self.targets[idx], self.mask[idx], self.labels[idx])
 

@@ -97,10 +97,14 @@ class Trainer:
         self.augment = build_augment(config.augment, self.input.input_size)
         self.center = build_augment((), self.input.input_size)
         wd = config.weight_decay
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum, nesterov=True, weight_decay=wd)
+        self.opt = torch.optim.SGD(
+            self.model.parameters(), lr=config.lr, momentum=config.momentum, nesterov=True, weight_decay=wd
+        )
         steps = config.epochs * int(np.ceil(len(self.train_idx) / config.batch_size))
         if config.schedule == "onecycle":
-            self.sched = torch.optim.lr_scheduler.OneCycleLR(self.opt, max_lr=config.lr, total_steps=max(steps, 10), pct_start=0.2)
+            self.sched = torch.optim.lr_scheduler.OneCycleLR(
+                self.opt, max_lr=config.lr, total_steps=max(steps, 10), pct_start=0.2
+            )
         elif config.schedule == "cosine":
             self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=max(steps, 1))
         elif config.schedule == "constant":
@@ -110,8 +114,10 @@ class Trainer:
         if config.precision not in ("fp32", "bf16"):
             raise ConfigError(f"unknown precision {config.precision!r}; use fp32 or bf16")
         if config.precision == "bf16" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            raise ConfigError("--precision bf16 needs a CPU with native bf16 (AVX512_BF16 or AMX); this one would "
-                              "emulate it about 10x slower than fp32 (benchmarks/RESULTS.md); use fp32")
+            raise ConfigError(
+                "--precision bf16 needs a CPU with native bf16 (AVX512_BF16 or AMX); this one would "
+                "emulate it about 10x slower than fp32 (benchmarks/RESULTS.md); use fp32"
+            )
         self.epoch = 0
         self.best: dict[str, float] = {h.name: -1.0 for h in heads}
         self.history: list[dict] = []
@@ -127,10 +133,14 @@ class Trainer:
         try:
             missing, unexpected = self.model.load_state_dict(state, strict=False)
         except RuntimeError as exc:  # tensor shapes of another architecture
-            raise ConfigError(f"--init {weights}: not a {self.cfg.arch} model ({str(exc).splitlines()[-1].strip()})") from None
+            raise ConfigError(
+                f"--init {weights}: not a {self.cfg.arch} model ({str(exc).splitlines()[-1].strip()})"
+            ) from None
         missing = [k for k in missing if not k.startswith("head.") and not k.endswith("num_batches_tracked")]
         if missing or unexpected:
-            raise ConfigError(f"--init {weights}: not a {self.cfg.arch} model (missing {missing[:3]}, unexpected {unexpected[:3]})")
+            raise ConfigError(
+                f"--init {weights}: not a {self.cfg.arch} model (missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
 
     def _class_weights(self, head: Head) -> torch.Tensor:
         c = len(head.label_names)
@@ -165,7 +175,7 @@ class Trainer:
             c = t.shape[1]
             t = t * (1 - self.cfg.label_smoothing) + self.cfg.label_smoothing / c
             logp = torch.log_softmax(part[mask], dim=1)
-            w = (self.targets[k][ti][mask] @ self.class_w[k])  # weight of each sample's (soft) class
+            w = self.targets[k][ti][mask] @ self.class_w[k]  # weight of each sample's (soft) class
             total = total + (-(t * logp).sum(1) * w).sum() / mask.sum()
         return total
 
@@ -215,10 +225,14 @@ class Trainer:
             raise ConfigError(f"{ckpt} belongs to a different run (labels {state['heads']}); use another --out")
         old = {**asdict(TrainConfig()), **state["config"], "threads": 0}  # fields added since default as before
         new = dict(asdict(self.cfg), threads=0)
-        changed = sorted(k for k in new if old.get(k) != new[k] and not (isinstance(new[k], tuple) and list(new[k]) == old.get(k)))
+        changed = sorted(
+            k for k in new if old.get(k) != new[k] and not (isinstance(new[k], tuple) and list(new[k]) == old.get(k))
+        )
         if changed:
-            raise ConfigError(f"{ckpt} belongs to a different run ({', '.join(f'{k}={old.get(k)!r}' for k in changed)}); "
-                              "resume with the same options or use another --out")
+            raise ConfigError(
+                f"{ckpt} belongs to a different run ({', '.join(f'{k}={old.get(k)!r}' for k in changed)}); "
+                "resume with the same options or use another --out"
+            )
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])
         self.sched.load_state_dict(state["sched"])
@@ -230,8 +244,13 @@ class Trainer:
         """This process's training images for the epoch: all of them shuffled, or its DistributedSampler shard."""
         if not self.world.distributed:
             return np.random.default_rng([self.cfg.seed, self.epoch]).permutation(self.train_idx)
-        sampler = torch.utils.data.DistributedSampler(range(len(self.train_idx)), num_replicas=self.world.size,
-                                                      rank=self.world.rank, shuffle=True, seed=self.cfg.seed)
+        sampler = torch.utils.data.DistributedSampler(
+            range(len(self.train_idx)),
+            num_replicas=self.world.size,
+            rank=self.world.rank,
+            shuffle=True,
+            seed=self.cfg.seed,
+        )
         sampler.set_epoch(self.epoch)
         return self.train_idx[list(sampler)]
 
@@ -240,8 +259,13 @@ class Trainer:
         order = self.epoch_order()
         torch.manual_seed(self.cfg.seed * 1000 + self.epoch + 7919 * self.world.rank)
         bs, total, n = self.cfg.batch_size // self.world.size, 0.0, 0  # the global batch stays batch_size
-        bar = tqdm(range(0, len(order), bs), desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}", leave=False, mininterval=2,
-                   disable=not self.world.main)
+        bar = tqdm(
+            range(0, len(order), bs),
+            desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}",
+            leave=False,
+            mininterval=2,
+            disable=not self.world.main,
+        )
         for i in bar:
             idx = order[i : i + bs]
             if len(idx) < 2:  # (shards have equal lengths, so every process skips the same step)
@@ -276,8 +300,13 @@ class Trainer:
             loss = self.train_epoch()
             self.epoch += 1
             val = self.accuracy(self.val_idx) if len(self.val_idx) else {}
-            row = {"epoch": self.epoch, "train_loss": round(loss, 5), "lr": self.sched.get_last_lr()[0],
-                   "seconds": round(time.time() - t0, 1), "images_per_s": round(len(self.train_idx) / (time.time() - t0), 1)}
+            row = {
+                "epoch": self.epoch,
+                "train_loss": round(loss, 5),
+                "lr": self.sched.get_last_lr()[0],
+                "seconds": round(time.time() - t0, 1),
+                "images_per_s": round(len(self.train_idx) / (time.time() - t0), 1),
+            }
             row.update({f"val_acc_{k}": round(v, 5) for k, v in val.items()})
             if self.world.distributed:
                 row.update(processes=self.world.size, weight_checksums=self.checksums())
@@ -285,11 +314,16 @@ class Trainer:
             for k, v in val.items():
                 if v > self.best[k]:
                     self.best[k] = v
-                    self.save(self.out / f"best-{k}.pt", {"model": self.model.state_dict(), "epoch": self.epoch, "val_acc": v})
+                    self.save(
+                        self.out / f"best-{k}.pt", {"model": self.model.state_dict(), "epoch": self.epoch, "val_acc": v}
+                    )
                     improved_first |= k == self.heads[0].name
             if not val:  # nothing to select on: the last epoch is the model
                 for h in self.heads:
-                    self.save(self.out / f"best-{h.name}.pt", {"model": self.model.state_dict(), "epoch": self.epoch, "val_acc": None})
+                    self.save(
+                        self.out / f"best-{h.name}.pt",
+                        {"model": self.model.state_dict(), "epoch": self.epoch, "val_acc": None},
+                    )
             self.history.append(row)
             self.save(self.out / "checkpoint.pt", self.state())
             self._log(row)

@@ -7,7 +7,7 @@ and an entry in `DETECTORS` below.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ...errors import EmopyError
 from .base import BoxCalibration, Detection, FaceDetector

@@ -42,7 +42,9 @@ class Detection:
         return {
             "box": [round(v) for v in self.box],
             "score": round(float(self.score), 4),
-            "landmarks": {k: [round(x, 1), round(y, 1)] for k, (x, y) in self.landmarks.items()} if self.landmarks else None,
+            "landmarks": {k: [round(x, 1), round(y, 1)] for k, (x, y) in self.landmarks.items()}
+            if self.landmarks
+            else None,
         }
 
 

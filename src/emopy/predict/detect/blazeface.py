@@ -43,8 +43,14 @@ class BlazeFaceDetector:
 
     name = "blazeface"
 
-    def __init__(self, model: str = "short", *, threshold: float | None = None, nms_iou: float = 0.3,
-                 calibration: BoxCalibration = CALIBRATION):
+    def __init__(
+        self,
+        model: str = "short",
+        *,
+        threshold: float | None = None,
+        nms_iou: float = 0.3,
+        calibration: BoxCalibration = CALIBRATION,
+    ):
         if model not in MODELS:
             raise ValueError(f"unknown BlazeFace model {model!r}; choose one of {', '.join(MODELS)}")
         path = weights_path(model)

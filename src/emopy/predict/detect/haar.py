@@ -25,9 +25,16 @@ class HaarDetector:
 
     name = "haar"
 
-    def __init__(self, cascade: str = "haarcascade_frontalface_alt2.xml", *, max_side: int = 400,
-                 min_face: int = 24, neighbors: int = 5, eyes: bool = False,
-                 calibration: BoxCalibration = CALIBRATION):
+    def __init__(
+        self,
+        cascade: str = "haarcascade_frontalface_alt2.xml",
+        *,
+        max_side: int = 400,
+        min_face: int = 24,
+        neighbors: int = 5,
+        eyes: bool = False,
+        calibration: BoxCalibration = CALIBRATION,
+    ):
         self.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + cascade)
         if self.cascade.empty():
             raise FileNotFoundError(f"OpenCV has no Haar cascade {cascade!r} in {cv2.data.haarcascades}")
@@ -40,13 +47,19 @@ class HaarDetector:
         small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray
         small = cv2.equalizeHist(small)
         found, _, weights = self.cascade.detectMultiScale3(
-            small, scaleFactor=1.1, minNeighbors=self.neighbors, minSize=(self.min_face, self.min_face), outputRejectLevels=True
+            small,
+            scaleFactor=1.1,
+            minNeighbors=self.neighbors,
+            minSize=(self.min_face, self.min_face),
+            outputRejectLevels=True,
         )
         out = []
         for (x, y, w, h), level in zip(found, np.ravel(weights) if len(found) else []):
             raw = (x / f, y / f, w / f, h / f)
             score = float(1 / (1 + np.exp(-(level - 2.0))))  # stage-sum margin squashed to 0..1 (not a probability)
-            out.append(Detection(self.calibration.apply(*raw), score, self._eyes(gray, raw) if self.eye_cascade else None))
+            out.append(
+                Detection(self.calibration.apply(*raw), score, self._eyes(gray, raw) if self.eye_cascade else None)
+            )
         return sorted(out, key=lambda d: -d.score)
 
     def _eyes(self, gray: np.ndarray, box) -> dict[str, tuple[float, float]] | None:
@@ -55,7 +68,9 @@ class HaarDetector:
         roi = gray[max(y, 0) : max(y + h // 2, 0), max(x, 0) : max(x + w, 0)]
         if roi.size == 0:
             return None
-        eyes = self.eye_cascade.detectMultiScale(roi, 1.1, 3, minSize=(max(w // 8, 6), max(w // 8, 6)), maxSize=(w // 2, w // 2))
+        eyes = self.eye_cascade.detectMultiScale(
+            roi, 1.1, 3, minSize=(max(w // 8, 6), max(w // 8, 6)), maxSize=(w // 2, w // 2)
+        )
         centres = [(x + ex + ew / 2, y + ey + eh / 2) for ex, ey, ew, eh in eyes]
         left = [c for c in centres if c[0] < x + w / 2]
         right = [c for c in centres if c[0] >= x + w / 2]

@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from ..geometry import warp_crop
 from ...resources import package_file
+from ..geometry import warp_crop
 
 NAMES = ("right_eye", "left_eye", "nose", "mouth_right", "mouth_left")  # the subject's right = image left
 
@@ -40,10 +40,15 @@ class ONetLandmarker:
             return np.zeros((0, 5, 2), np.float32), np.zeros(0, np.float32)
         rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB if image.ndim == 2 else cv2.COLOR_BGR2RGB)
         # the box (anywhere, even partly outside the image) -> 48 x 48, zero padding as MTCNN does
-        crops = [warp_crop(rgb, [[48 / w, 0, -x * 48 / w], [0, 48 / h, -y * 48 / h]], 48, cv2.BORDER_CONSTANT) for x, y, w, h in boxes]
+        crops = [
+            warp_crop(rgb, [[48 / w, 0, -x * 48 / w], [0, 48 / h, -y * 48 / h]], 48, cv2.BORDER_CONSTANT)
+            for x, y, w, h in boxes
+        ]
         # MTCNN's nets were trained on transposed images (x and y swapped), NHWC, scaled to [-1, 1]
         blob = ((np.stack(crops).astype(np.float32) - 127.5) * 0.0078125).transpose(0, 2, 1, 3)
-        _, points, prob = self.session.run(["dense_5", "dense_6", "softmax_2"], {self.input: np.ascontiguousarray(blob)})
+        _, points, prob = self.session.run(
+            ["dense_5", "dense_6", "softmax_2"], {self.input: np.ascontiguousarray(blob)}
+        )
         b = np.asarray(boxes, np.float32)
         xs = points[:, :5] * b[:, 2:3] + b[:, 0:1]
         ys = points[:, 5:] * b[:, 3:4] + b[:, 1:2]

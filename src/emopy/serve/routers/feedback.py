@@ -28,16 +28,24 @@ def add_feedback(body: FeedbackIn, session: Annotated[Session, Depends(get_sessi
     if image is None:
         raise HTTPException(404, f"unknown image_id {body.image_id!r}; use the image_id a /v1/predict answer gave")
     if body.face_index >= len(image.faces):
-        raise HTTPException(404, f"image {body.image_id} has {len(image.faces)} faces; face_index {body.face_index} does not exist")
+        raise HTTPException(
+            404, f"image {body.image_id} has {len(image.faces)} faces; face_index {body.face_index} does not exist"
+        )
     face = image.faces[body.face_index]
     row = Feedback(face=face, emotion=emotion)
     session.add(row)
     session.commit()
-    return FeedbackOut(id=row.id, image_id=image.id, face_index=face.index, emotion=emotion, has_crop=face.crop is not None)
+    return FeedbackOut(
+        id=row.id, image_id=image.id, face_index=face.index, emotion=emotion, has_crop=face.crop is not None
+    )
 
 
-@router.get("", dependencies=[Depends(require_api_key)], response_class=Response,
-            responses={200: {"content": {"application/zip": {}}, "description": "A zip `emopy train --data` reads."}})
+@router.get(
+    "",
+    dependencies=[Depends(require_api_key)],
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "A zip `emopy train --data` reads."}},
+)
 def export_feedback(session: Annotated[Session, Depends(get_session)]) -> Response:
     """A zip of <emotion>/<feedback id>.png face crops plus feedback.csv listing all feedback (crop or not)."""
     rows = session.execute(select(Feedback, Face).join(Face).order_by(Feedback.id)).all()
@@ -51,5 +59,8 @@ def export_feedback(session: Annotated[Session, Depends(get_session)]) -> Respon
                 zf.writestr(name, face.crop)
             writer.writerow([fb.id, face.image_id, face.index, fb.emotion, fb.created_at.isoformat(), name])
         zf.writestr("feedback.csv", table.getvalue())
-    return Response(buf.getvalue(), media_type="application/zip",
-                    headers={"Content-Disposition": 'attachment; filename="emopy-feedback.zip"'})
+    return Response(
+        buf.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="emopy-feedback.zip"'},
+    )

@@ -17,9 +17,16 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-def health(predictor: Annotated[Predictor, Depends(get_predictor)], session: Annotated[Session, Depends(get_session)]) -> dict:
+def health(
+    predictor: Annotated[Predictor, Depends(get_predictor)], session: Annotated[Session, Depends(get_session)]
+) -> dict:
     """Status, version, the default model, models a request may choose, and the emotions of the default model."""
     session.execute(text("SELECT 1"))
     fer = predictor.get(None, None)
-    return {"status": "ok", "version": __version__, "model": fer.classifier.card.name,
-            "emotions": list(fer.emotions), "models": predictor.models()}
+    return {
+        "status": "ok",
+        "version": __version__,
+        "model": fer.classifier.card.name,
+        "emotions": list(fer.emotions),
+        "models": predictor.models(),
+    }

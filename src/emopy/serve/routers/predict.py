@@ -28,10 +28,15 @@ MULTIPART_SCHEMA = {
     "required": ["image"],
     "properties": {"image": {"type": "string", "format": "binary"}, **PredictOptions.model_json_schema()["properties"]},
 }
-BODIES = {"requestBody": {"required": True, "content": {
-    "multipart/form-data": {"schema": MULTIPART_SCHEMA},
-    "application/json": {"schema": PredictJSON.model_json_schema(ref_template="#/components/schemas/{model}")},
-}}}
+BODIES = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": MULTIPART_SCHEMA},
+            "application/json": {"schema": PredictJSON.model_json_schema(ref_template="#/components/schemas/{model}")},
+        },
+    }
+}
 
 
 def _validated(model, data):
@@ -58,22 +63,36 @@ async def _read(request: Request, settings: Settings) -> tuple[bytes, PredictOpt
             raise HTTPException(400, "give exactly one of image_base64 and image_url")
         if body.image_url is not None:
             if not settings.allow_image_url:
-                raise HTTPException(403, "image_url input is disabled on this server (EMOPY_ALLOW_IMAGE_URL=true enables it)")
-            data = await fetch_image(body.image_url, max_bytes=settings.max_upload_bytes,
-                                     timeout=settings.url_timeout_s, max_redirects=settings.url_max_redirects)
+                raise HTTPException(
+                    403, "image_url input is disabled on this server (EMOPY_ALLOW_IMAGE_URL=true enables it)"
+                )
+            data = await fetch_image(
+                body.image_url,
+                max_bytes=settings.max_upload_bytes,
+                timeout=settings.url_timeout_s,
+                max_redirects=settings.url_max_redirects,
+            )
             return data, body
         text = body.image_base64.split(",", 1)[1] if body.image_base64.startswith("data:") else body.image_base64
         try:
             return base64.b64decode(text, validate=True), body
         except (binascii.Error, ValueError):
             raise HTTPException(400, "image_base64 is not valid base64") from None
-    raise HTTPException(415, f"content type {ctype or 'none'!r} is not accepted; send multipart/form-data (field 'image') or application/json")
+    raise HTTPException(
+        415,
+        f"content type {ctype or 'none'!r} is not accepted; send multipart/form-data (field 'image') or "
+        "application/json",
+    )
 
 
 @router.post("/predict", response_model=PredictOut, openapi_extra=BODIES)
-async def predict(request: Request, settings: Annotated[Settings, Depends(get_settings)],
-                  predictor: Annotated[Predictor, Depends(get_predictor)], decoder: Annotated[Decoder, Depends(get_decoder)],
-                  session: Annotated[Session, Depends(get_session)]) -> PredictOut:
+async def predict(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_settings)],
+    predictor: Annotated[Predictor, Depends(get_predictor)],
+    decoder: Annotated[Decoder, Depends(get_decoder)],
+    session: Annotated[Session, Depends(get_session)],
+) -> PredictOut:
     """Faces in the image with their boxes and emotion probabilities, and an image_id for feedback."""
     data, opts = await _read(request, settings)
 

@@ -11,8 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, WebSocket, WebSocketDisco
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from ...errors import EmopyError
-from ...errors import StoryError, UnknownStory
+from ...errors import EmopyError, StoryError, UnknownStory
 from ...predict.calibration import Calibration
 from ..dependencies import get_decoder, get_predictor
 from ..frames import frames
@@ -60,9 +59,15 @@ def get_media(name: str, file: str, library: Library) -> FileResponse:
 
 
 @router.websocket("/{name}/play")
-async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[Settings, Depends(get_settings)],
-               predictor: Annotated[Predictor, Depends(get_predictor)], decoder: Annotated[Decoder, Depends(get_decoder)],
-               model: str | None = None) -> None:
+async def play(
+    ws: WebSocket,
+    name: str,
+    library: Library,
+    settings: Annotated[Settings, Depends(get_settings)],
+    predictor: Annotated[Predictor, Depends(get_predictor)],
+    decoder: Annotated[Decoder, Depends(get_decoder)],
+    model: str | None = None,
+) -> None:
     """Play a story from the viewer's webcam: binary JPEG/PNG frames in; segment, frame, step and end messages out."""
     await ws.accept()
     try:
@@ -75,7 +80,8 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
     lock, closed = asyncio.Lock(), False
 
     async def send(msgs: list[dict], close: tuple[int, str] | None = None) -> None:
-        """Send in order (the timer and the frame loop both send); close once the story has ended (or as `close` says)."""
+        """Send in order (the timer and the frame loop both send); close once the story has ended (or as `close`
+        says)."""
         nonlocal closed
         async with lock:
             if closed:
@@ -99,7 +105,9 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
         image = decoder(data)
         pred = predictor.predict(image, model=model, viewer=viewer.model)
         viewer.add(pred.crops, [f.box for f in pred.faces])  # while a calibrate segment plays
-        return [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)], round((time.perf_counter() - t0) * 1000, 1)
+        return [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)], round(
+            (time.perf_counter() - t0) * 1000, 1
+        )
 
     await send([live.segment()])
     clock = asyncio.create_task(timer())
@@ -108,7 +116,14 @@ async def play(ws: WebSocket, name: str, library: Library, settings: Annotated[S
             if live.done:
                 break
             if data is None:
-                await send([{"type": "error", "error": "send each webcam frame as a binary message holding a JPEG or PNG image"}])
+                await send(
+                    [
+                        {
+                            "type": "error",
+                            "error": "send each webcam frame as a binary message holding a JPEG or PNG image",
+                        }
+                    ]
+                )
                 continue
             t = live.now()  # the frame's story time is when it arrived, not when its prediction finished
             try:

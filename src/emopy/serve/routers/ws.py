@@ -20,12 +20,19 @@ router = APIRouter(prefix="/v1", tags=["predict"])
 
 
 @router.websocket("/ws")
-async def live(ws: WebSocket, settings: Annotated[Settings, Depends(get_settings)],
-               predictor: Annotated[Predictor, Depends(get_predictor)], decoder: Annotated[Decoder, Depends(get_decoder)],
-               emotions: str | None = None, model: str | None = None,
-               calibrate: Annotated[float, Query(ge=0, le=30, description="seconds of resting face to calibrate to first")] = 0) -> None:
-    """Answer each binary frame with {"faces", "width", "height", "ms", "calibrating"} or {"error"}; a bad frame does not
-    end the stream. With `calibrate`, the first seconds' faces calibrate the model to the viewer: {"calibrated": ...}."""
+async def live(
+    ws: WebSocket,
+    settings: Annotated[Settings, Depends(get_settings)],
+    predictor: Annotated[Predictor, Depends(get_predictor)],
+    decoder: Annotated[Decoder, Depends(get_decoder)],
+    emotions: str | None = None,
+    model: str | None = None,
+    calibrate: Annotated[float, Query(ge=0, le=30, description="seconds of resting face to calibrate to first")] = 0,
+) -> None:
+    """Answer each binary frame with {"faces", "width", "height", "ms", "calibrating"} or {"error"}; a bad frame does
+    not
+    end the stream. With `calibrate`, the first seconds' faces calibrate the model to the viewer: {"calibrated":
+    ...}."""
     await ws.accept()
     try:
         viewer = Calibration(predictor.get(model))
@@ -42,9 +49,14 @@ async def live(ws: WebSocket, settings: Annotated[Settings, Depends(get_settings
         image = decoder(data)
         pred = predictor.predict(image, model=model, emotions=emotions, viewer=viewer.model)
         viewer.add(pred.crops, [f.box for f in pred.faces])
-        return {"faces": [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)], "width": image.shape[1],
-                "height": image.shape[0], "model": pred.model, "ms": round((time.perf_counter() - t0) * 1000, 1),
-                "calibrating": viewer.collecting}
+        return {
+            "faces": [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)],
+            "width": image.shape[1],
+            "height": image.shape[0],
+            "model": pred.model,
+            "ms": round((time.perf_counter() - t0) * 1000, 1),
+            "calibrating": viewer.collecting,
+        }
 
     try:
         async for data in frames(ws, settings.ws_idle_s):
