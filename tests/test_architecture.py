@@ -42,14 +42,14 @@ LAYERS = {
     "core": 0,
     "data": 1,
     "models": 1,
-    "predict": 1,
-    "train": 2,
-    "stream": 2,
-    "batch": 3,
-    "serve": 3,
-    "experiments": 3,
-    "cli": 4,
-    "__main__": 5,
+    "stream": 1,
+    "predict": 2,
+    "train": 3,
+    "batch": 4,
+    "serve": 4,
+    "experiments": 4,
+    "cli": 5,
+    "__main__": 6,
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from _predict_helpers import ASTRONAUT, astronaut
 from _stream_helpers import make_video
 from emopy import CalibrationError, FERModel
-from emopy.stream import EmotionStream, StoryError, parse_story, run_on_stream
+from emopy.stream import StoryError, parse_story, run_on_stream
 
 
 @pytest.fixture(scope="module")
@@ -108,15 +108,15 @@ def resting_video(tmp_path_factory):
 
 
 def test_stream_calibrates_after_the_first_seconds(resting_video):
-    stream = EmotionStream(resting_video, emotions=None, threads=1, calibrate_s=1.0)
+    stream = FERModel(threads=1).predict_video(resting_video, calibrate_s=1.0)
     frames = list(stream)
     assert [f.calibrating for f in frames] == [True] * 5 + [False] * 10
     assert stream.calibration == {"faces": 5, "t": 1.0}
     before, after = frames[0].faces[0], frames[-1].faces[0]
     assert after.dominant == "neutral" and after.emotions["neutral"] > before.emotions["neutral"]
-    assert EmotionStream(resting_video, threads=1).calibration is None  # off unless asked for
+    assert FERModel(threads=1).predict_video(resting_video).calibration is None  # off unless asked for
     with pytest.raises(ValueError, match="calibrate_s"):
-        EmotionStream(resting_video, threads=1, calibrate_s=-1)
+        FERModel(threads=1).predict_video(resting_video, calibrate_s=-1)
 
 
 def test_story_calibration_segment(resting_video):
@@ -140,7 +140,7 @@ def test_story_calibration_segment(resting_video):
             },
         }
     )
-    stream = EmotionStream(resting_video, threads=1)
+    stream = FERModel(threads=1).predict_video(resting_video)
     log = run_on_stream(story, stream, calibrator=stream)
     assert log.path == ["rest", "scene", "end"]
     assert log.extra["calibration"]["faces"] >= 4 and log.to_dict()["calibration"] == log.extra["calibration"]

@@ -11,9 +11,9 @@ import pytest
 
 from _predict_helpers import FACE_BOX, astronaut, inside, rotate
 from emopy.errors import EmopyError
+from emopy.geometry import warp_crop
 from emopy.predict import Detection, FERModel, available_detectors, get_detector
 from emopy.predict.align import align_face
-from emopy.predict.geometry import warp_crop
 
 ALL = available_detectors()
 

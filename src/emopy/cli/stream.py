@@ -27,11 +27,11 @@ EveryOpt = Annotated[
 def _stream(source: str, emotions, model: str, detector: str, fps, detect_every: int, **kw):
     """An EmotionStream, with usage errors reported without a traceback."""
     from ..errors import EmopyError
-    from ..stream import EmotionStream
+    from ..predict import FERModel
 
     try:
-        return EmotionStream(
-            source, emotions=emotions, model_name=model, detector=detector, fps=fps, detect_every=detect_every, **kw
+        return FERModel(emotions, model, detector=detector).predict_video(
+            source, fps=fps, detect_every=detect_every, **kw
         )
     except (EmopyError, FileNotFoundError, ValueError) as exc:
         fail(exc)
@@ -54,10 +54,24 @@ def video_cmd(
     emotions: EmotionsOpt = None,
     fps: FpsOpt = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Per-frame, per-face timeline: .csv or .json (with the summary).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Per-frame, per-face timeline: .csv or .jsonl (written as frames are processed) or .json "
+            "(with the summary, written at the end).",
+        ),
     ] = None,
     annotate: Annotated[
-        Path | None, typer.Option("--annotate", help="Write the video with boxes and labels (.mp4 or .avi).")
+        Path | None,
+        typer.Option(
+            "--annotate",
+            help="Write the video with boxes and labels: .mp4 (H.264 with the source's audio with "
+            "emopy[video]) or .avi.",
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Write a PNG of the smoothed emotions over time with the dominant one (.png)."),
     ] = None,
     model: ModelOpt = "default",
     detector: DetectorOpt = "auto",
@@ -80,12 +94,15 @@ def video_cmd(
     ] = 0.0,
 ) -> None:
     """Emotions per frame and per face in a video; prints a summary per second and per track."""
-    from dataclasses import replace
-
+    from ..errors import EmopyError
     from ..stream import timeline
+    from ..stream.stream import Row
+    from ..stream.video_out import open_writer
 
-    if out is not None and out.suffix.lower() not in (".csv", ".json"):
-        fail(ValueError("--out must end in .csv or .json"))
+    if out is not None and out.suffix.lower() not in timeline.TimelineWriter.SUFFIXES:
+        fail(ValueError("--out must end in .csv, .jsonl or .json"))
+    if plot is not None and plot.suffix.lower() != ".png":
+        fail(ValueError("--plot must end in .png"))
     stream = _stream(
         source,
         emotions,
@@ -101,43 +118,44 @@ def video_cmd(
         keep_image=annotate is not None,
         calibrate_s=calibrate,
     )
-    writer, frames = None, []
+    try:
+        rows = timeline.TimelineWriter(out, stream.labels) if out is not None else None
+        video = open_writer(annotate, source, fps or getattr(stream.source, "fps", None) or 30.0) if annotate else None
+    except (EmopyError, OSError, ValueError) as exc:
+        fail(exc)
+    frames = 0
+    table: list = []
     try:
         for fr in _progress(stream):
-            if annotate is not None:
-                writer = writer or _writer(annotate, fr.image, fps or getattr(stream.source, "fps", None) or 30.0)
-                writer.write(_draw(fr))
-            frames.append(replace(fr, image=None))  # keep results, not pixels
-            if max_frames and len(frames) >= max_frames:
+            if video is not None:
+                video.write(_draw(fr), fr.t)
+            if rows is not None:
+                rows.write(fr)
+            table.extend(Row(fr.index, fr.t, f) for f in fr.faces)
+            frames += 1
+            if max_frames and frames >= max_frames:
                 break
     except KeyboardInterrupt:
         pass
     finally:
         stream.close()
-        if writer is not None:
-            writer.release()
-    table = timeline.rows(frames)
-    summ = timeline.summary(table, frames=len(frames), dropped=stream.dropped)
-    if out is not None:
-        if out.suffix.lower() == ".csv":
-            timeline.write_csv(out, table, stream.labels)
-        else:
-            timeline.write_json(out, table, summ)
+        if video is not None:
+            video.close()
+    summ = timeline.summary(table, frames=frames, dropped=stream.dropped)
+    if rows is not None:
+        rows.close(summ)
+    if plot is not None:
+        from ..stream.plot import plot_timeline
+
+        try:
+            plot_timeline(table, stream.labels, plot, title=Path(source).name)
+        except EmopyError as exc:
+            fail(exc)
     for s in summ["seconds"]:
         typer.echo(f"{s['second']:>5d}s  {s['dominant']:<10s} ({s['faces']} faces)")
     for t in summ["tracks"]:
         typer.echo(f"track {t['track_id']}: {t['start']:.1f}-{t['end']:.1f}s  {t['dominant']}  ({t['frames']} frames)")
-    typer.echo(f"{len(frames)} frames processed, {stream.dropped} dropped, {stream.skipped} skipped", err=True)
-
-
-def _writer(path: Path, image, fps: float):
-    import cv2
-
-    code = "MJPG" if path.suffix.lower() == ".avi" else "mp4v"
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*code), float(fps), (image.shape[1], image.shape[0]))
-    if not w.isOpened():
-        fail(ValueError(f"cannot write video {path} (use .mp4 or .avi)"))
-    return w
+    typer.echo(f"{frames} frames processed, {stream.dropped} dropped, {stream.skipped} skipped", err=True)
 
 
 def _draw(fr):

@@ -12,8 +12,8 @@ import math
 import cv2
 import numpy as np
 
+from ..geometry import to_gray, warp_crop
 from .detect.base import Detection
-from .geometry import to_gray, warp_crop
 
 
 def eye_angle(detection: Detection) -> float:

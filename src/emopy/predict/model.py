@@ -12,9 +12,9 @@ import numpy as np
 
 from ..emotions import resolve_many, subset_indices
 from ..errors import CalibrationError, EmopyError, ImageDecodeError, ModelFileError
+from ..geometry import largest, to_gray
 from .align import align_face
 from .detect import Detection, FaceDetector, get_detector
-from .geometry import largest, to_gray
 from .inputs import load_image
 from .runtime import Classifier
 
@@ -264,6 +264,18 @@ class FERModel:
         found = self.predict_batch([load_image(item, channels=channels) for item in items], detect=detect)
         out = [list(r.faces) for r in found]
         return out if batch else out[0]
+
+    def predict_video(self, source, *, fps: float | None = None, **options):
+        """An `EmotionStream` over this model: iterate it for one `StreamFrame` per processed frame, or call
+        `.to_pandas()` for a DataFrame with one row per face per frame.
+
+        `source`: a video file, a camera index or a stream URL; `fps` thins a file to about that many frames per
+        second (times are the container's timestamps). `options` are EmotionStream's (smoothing, detect_every,
+        calibrate_s, ...).
+        """
+        from ..stream.stream import EmotionStream
+
+        return EmotionStream(source, self, fps=fps, **options)
 
     def predict_proba(self, faces) -> np.ndarray:
         """N x len(emotions) probabilities for face crops (N x H x W gray uint8, or a list of crops of any size)."""

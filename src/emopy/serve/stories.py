@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from ..errors import StoryError, UnknownStory
-from ..predict.calibration import Calibration
+from ..stream.calibration import Calibration
 from ..stream.story import Step, Story, StoryPlayer, load_story
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "stream" / "examples"

@@ -17,8 +17,8 @@ from ..errors import SourceError
 
 @dataclass(frozen=True)
 class Frame:
-    """One decoded frame: position in the source, time in seconds (video time for files, since start for live), BGR
-    image."""
+    """One decoded frame: position in the source, time in seconds (the container's timestamp for files, since start
+    for live sources), BGR image."""
 
     index: int
     t: float
@@ -55,17 +55,21 @@ class FileSource:
         self.skipped = 0
 
     def __iter__(self) -> Iterator[Frame]:
+        import cv2
+
         step = 1.0 / self.target_fps if self.target_fps else 0.0
-        next_t, index = 0.0, 0
+        next_t, index, last = 0.0, 0, -1.0
         try:
-            while True:
-                t = index / self.fps
-                if t < next_t - 1e-6:  # thinned by `fps`: grab without decoding
-                    if not self._cap.grab():
-                        return
+            while self._cap.grab():
+                # the container's timestamp (PTS) of this frame: right for variable-frame-rate video too
+                ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
+                t = ms / 1000.0 if ms > 0 or index == 0 else index / self.fps
+                t = t if t > last else last + 1.0 / self.fps  # a backend without timestamps: count frames
+                last = t
+                if t < next_t - 1e-6:  # thinned by `fps`
                     self.skipped += 1
                 else:
-                    ok, image = self._cap.read()
+                    ok, image = self._cap.retrieve()
                     if not ok:
                         return
                     while step and next_t <= t + 1e-6:

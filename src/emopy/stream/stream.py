@@ -73,6 +73,61 @@ class StreamFrame:
         }
 
 
+@dataclass(frozen=True)
+class Row:
+    """One face in one frame, flattened for a table."""
+
+    frame: int
+    t: float
+    face: TrackedFace
+
+    def to_dict(self) -> dict:
+        d = self.face.to_dict()
+        d.pop("confidence")
+        return {"frame": self.frame, "t": round(self.t, 4), **d}
+
+
+def columns(labels: Sequence[str]) -> list[str]:
+    """The table's columns: frame,t,track_id,x,y,w,h,score,<emotion>...,smoothed_<emotion>...,dominant."""
+    return [
+        "frame",
+        "t",
+        "track_id",
+        "x",
+        "y",
+        "w",
+        "h",
+        "score",
+        *labels,
+        *(f"smoothed_{e}" for e in labels),
+        "dominant",
+    ]
+
+
+def values(r: Row, labels: Sequence[str]) -> list:
+    """One row's values in `columns` order (score None without a detector, dominant None while undecided)."""
+    f = r.face
+    return [
+        r.frame,
+        r.t,
+        f.track_id,
+        *f.box,
+        f.score,
+        *(f.emotions[e] for e in labels),
+        *(f.smoothed[e] for e in labels),
+        f.dominant,
+    ]
+
+
+def to_pandas(frames: Iterable[StreamFrame], labels: Sequence[str]):
+    """A pandas DataFrame with one row per face per frame, the columns of `emopy video --out x.csv` (emopy[pandas])."""
+    from ..errors import require
+
+    pd = require("pandas", "pandas")
+    table = [values(Row(fr.index, fr.t, f), labels) for fr in frames for f in fr.faces]
+    return pd.DataFrame(table, columns=columns(labels))
+
+
 class _TrackState:
     """Per-track smoother and dominant tracker."""
 
@@ -91,11 +146,12 @@ class EmotionStream:
     """Iterate a video file, camera index, stream URL or iterable of `Frame`s and get one `StreamFrame` per processed
     frame.
 
-    >>> for frame in EmotionStream("film.mp4", emotions=["fear", "anger", "calm"]):
+    >>> model = FERModel(["fear", "anger", "calm"])
+    >>> for frame in model.predict_video("film.mp4"):      # an EmotionStream over this model
     ...     print(frame.t, frame.dominant, [f.smoothed for f in frame.faces])
+    >>> model.predict_video("film.mp4", fps=5).to_pandas()  # one row per face per frame
 
-    `model` is a FERModel (or a subclass; frames go through its `predict_batch`); by default one is built from
-    `emotions`, `model_name`, `detector` and `threads`. Live sources keep only the newest
+    `model` is a FERModel (or a subclass; frames go through its `predict_batch`). Live sources keep only the newest
     `buffer` frames; the rest are dropped. `calibrate_s` > 0: the viewer rests for the first seconds and their
     face then calibrates the model (`FERModel.calibrate`); `begin_calibration`/`end_calibration` do it at any time.
     """
@@ -103,9 +159,8 @@ class EmotionStream:
     def __init__(
         self,
         source: str | int | Path | FileSource | LiveSource | Iterable[Frame],
-        model: Any = None,
+        model: Any,
         *,
-        emotions: Sequence[str] | str | None = None,
         dominant_emotions: Sequence[str] | str | None = None,
         smoothing: str = "ema",
         half_life: float = 0.5,
@@ -117,9 +172,6 @@ class EmotionStream:
         max_age: float = 1.0,
         fps: float | None = None,
         buffer: int = 2,
-        model_name: str | Path = "default",
-        detector: Any = "auto",
-        threads: int | None = None,
         keep_image: bool = False,
         calibrate_s: float = 0.0,
     ):
@@ -128,10 +180,6 @@ class EmotionStream:
         if isinstance(source, (str, int, Path)):
             source = open_source(source, fps=fps, buffer=buffer)
         self.source = source
-        if model is None:
-            from ..predict import FERModel
-
-            model = FERModel(emotions, model_name, detector=detector, threads=threads)
         self.model = model
         self.labels: tuple[str, ...] = tuple(model.emotions)
         self.dominant_emotions = tuple(resolve_many(dominant_emotions)) if dominant_emotions else self.labels
@@ -150,7 +198,7 @@ class EmotionStream:
         self.seconds = 0.0  # wall time spent processing
         if calibrate_s < 0:
             raise ValueError("calibrate_s must be 0 (off) or a number of seconds")
-        from ..predict.calibration import Calibration
+        from .calibration import Calibration
 
         self._calibration = Calibration(model)  # every calibration starts again from the uncalibrated model
         if calibrate_s:
@@ -233,6 +281,10 @@ class EmotionStream:
             out = self.process(frame)
             self.seconds += time.perf_counter() - start
             yield out
+
+    def to_pandas(self):
+        """Process the (remaining) frames: a DataFrame with one row per face per frame (needs pandas)."""
+        return to_pandas(self, self.labels)
 
     def close(self) -> None:
         """Stop reading the source."""

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .stream import StreamFrame, TrackedFace
-
-
-@dataclass(frozen=True)
-class Row:
-    """One face in one frame, flattened for a table."""
-
-    frame: int
-    t: float
-    face: TrackedFace
-
-    def to_dict(self) -> dict:
-        d = self.face.to_dict()
-        d.pop("confidence")
-        return {"frame": self.frame, "t": round(self.t, 4), **d}
+from .stream import Row, StreamFrame, columns, values
 
 
 def rows(frames: Iterable[StreamFrame]) -> list[Row]:
@@ -78,40 +64,53 @@ def summary(table: Sequence[Row], frames: int | None = None, dropped: int = 0) -
     return {"frames": frames, "dropped": dropped, "seconds": seconds, "tracks": tracks}
 
 
-def write_csv(path: str | Path, table: Sequence[Row], labels: Sequence[str]) -> None:
-    """frame,t,track_id,x,y,w,h,score,<emotion>...,smoothed_<emotion>...,dominant."""
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(
-            [
-                "frame",
-                "t",
-                "track_id",
-                "x",
-                "y",
-                "w",
-                "h",
-                "score",
-                *labels,
-                *(f"smoothed_{e}" for e in labels),
-                "dominant",
-            ]
-        )
-        for r in table:
-            w.writerow(
-                [
-                    r.frame,
-                    f"{r.t:.4f}",
-                    r.face.track_id,
-                    *r.face.box,
-                    "" if r.face.score is None else f"{r.face.score:.4f}",
-                    *(f"{r.face.emotions[e]:.4f}" for e in labels),
-                    *(f"{r.face.smoothed[e]:.4f}" for e in labels),
-                    r.face.dominant or "",
-                ]
-            )
+class TimelineWriter:
+    """Writes rows as they are produced, so a killed run leaves a valid partial file.
+
+    .csv and .jsonl get one line per face per frame, each frame's lines in one write, flushed; .json (rows and
+    the summary in one document) is written at `close`, to a temporary file renamed into place.
+    """
+
+    SUFFIXES = (".csv", ".jsonl", ".json")
+
+    def __init__(self, path: str | Path, labels: Sequence[str]):
+        self.path, self.labels = Path(path), list(labels)
+        self.kind = self.path.suffix.lower()
+        if self.kind not in self.SUFFIXES:
+            raise ValueError(f"{self.path}: the timeline is written as .csv, .jsonl or .json")
+        self.rows: list[Row] = []
+        self._fh = None if self.kind == ".json" else self.path.open("w", newline="")
+        if self.kind == ".csv":
+            self._put([columns(self.labels)])
+
+    def _put(self, lines: list[list]) -> None:
+        buf = io.StringIO()
+        csv.writer(buf).writerows(lines)
+        self._fh.write(buf.getvalue())
+        self._fh.flush()
+
+    def write(self, frame: StreamFrame) -> None:
+        """The rows of one processed frame."""
+        new = [Row(frame.index, frame.t, f) for f in frame.faces]
+        self.rows.extend(new)
+        if not new or self._fh is None:
+            return
+        if self.kind == ".csv":
+            self._put([[_cell(v) for v in values(r, self.labels)] for r in new])
+        else:
+            self._fh.write("".join(json.dumps(r.to_dict()) + "\n" for r in new))
+            self._fh.flush()
+
+    def close(self, summary_: dict | None = None) -> None:
+        """Finish the file (.json: write it whole now)."""
+        if self._fh:
+            self._fh.close()
+        elif summary_ is not None:
+            tmp = self.path.with_name(self.path.name + ".part")
+            tmp.write_text(json.dumps({"summary": summary_, "rows": [r.to_dict() for r in self.rows]}, indent=1))
+            tmp.replace(self.path)
 
 
-def write_json(path: str | Path, table: Sequence[Row], summary_: dict) -> None:
-    """{"summary": ..., "rows": [...]} ."""
-    Path(path).write_text(json.dumps({"summary": summary_, "rows": [r.to_dict() for r in table]}, indent=1))
+def _cell(v) -> str | int:
+    """A CSV cell: floats to 4 decimals, None as empty."""
+    return "" if v is None else f"{v:.4f}" if isinstance(v, float) else v

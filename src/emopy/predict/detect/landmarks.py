@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from ...geometry import warp_crop
 from ...resources import package_file
-from ..geometry import warp_crop
 
 NAMES = ("right_eye", "left_eye", "nose", "mouth_right", "mouth_left")  # the subject's right = image left
 

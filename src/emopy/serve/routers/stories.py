@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError, StoryError, UnknownStory
-from ...predict.calibration import Calibration
+from ...stream.calibration import Calibration
 from ..dependencies import get_decoder, get_predictor
 from ..frames import frames
 from ..inference import Decoder

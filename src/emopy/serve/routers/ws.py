@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError
-from ...predict.calibration import Calibration
+from ...stream.calibration import Calibration
 from ..dependencies import get_decoder, get_predictor
 from ..frames import frames
 from ..inference import Decoder
