@@ -174,3 +174,31 @@ def test_a_folder_named_like_a_shipped_model_does_not_shadow_it(tmp_path, monkey
     assert FERModel(model="ferplus").classifier.card.name == "vgg_small.ferplus"
     with pytest.raises(ModelFileError, match="no such model file"):
         resolve_model("./ferplus")  # written as a path, it is the folder, which is not a model
+
+
+def test_execution_providers_are_chosen_by_name_and_missing_ones_named():
+    import onnxruntime as ort
+
+    from emopy.errors import ConfigError
+
+    fer = FERModel(providers="cpu")
+    assert fer.classifier.session.get_providers() == ["CPUExecutionProvider"]
+    assert FERModel(providers=["CPUExecutionProvider"]).predict(astronaut())[0].dominant == "happiness"
+    missing = next(
+        n
+        for n in ("cuda", "coreml", "directml")
+        if {"cuda": "CUDAExecutionProvider", "coreml": "CoreMLExecutionProvider", "directml": "DmlExecutionProvider"}[n]
+        not in ort.get_available_providers()
+    )
+    with pytest.raises(ConfigError, match=r"not available in this onnxruntime install; available: .*cpu"):
+        FERModel(providers=missing)
+
+
+def test_device_option_of_the_cli(cli):
+    assert cli("predict", "--example", "--device", "cpu").exit_code == 0
+    res = cli("predict", "--example", "--device", "no-such-device")
+    assert (
+        res.exit_code == 2
+        and "no-such-device is not available" in res.output
+        and "cpu (CPUExecutionProvider)" in res.output
+    )

@@ -15,6 +15,14 @@ FerplusOpt = Annotated[
 EmotionsOpt = Annotated[
     str | None, typer.Option("--emotions", help="Comma-separated subset, aliases allowed: calm,anger,happy.")
 ]
+DeviceOpt = Annotated[
+    str,
+    typer.Option(
+        "--device",
+        help="Where the classifier runs: cpu, cuda, tensorrt, rocm, coreml, directml, openvino (onnxruntime "
+        "execution providers; the error lists those installed).",
+    ),
+]
 
 
 def fail(exc: Exception) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ._app import EmotionsOpt, app, fail
+from ._app import DeviceOpt, EmotionsOpt, app, fail
 
 ModelOpt = Annotated[
     str, typer.Option("--model", help="Shipped model name/alias (see `emopy models`) or an .onnx path.")
@@ -72,6 +72,7 @@ def predict_cmd(
             "probabilities become relative to that person's resting face (per-viewer calibration).",
         ),
     ] = None,
+    device: DeviceOpt = "cpu",
 ) -> None:
     """Detect faces and their emotions; exit status 1 if any input failed."""
     import cv2
@@ -84,7 +85,7 @@ def predict_cmd(
     from ..predict.files import predict_files
 
     try:
-        fer = FERModel(emotions, model, detector=detector, margin=margin, balance=balance)
+        fer = FERModel(emotions, model, detector=detector, margin=margin, balance=balance, providers=device)
         if not no_detect:
             _ = fer.detector  # load now so a missing detector is a usage error, not a per-file one
         if baseline is not None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ._app import EmotionsOpt, app, fail
+from ._app import DeviceOpt, EmotionsOpt, app, fail
 
 story_app = typer.Typer(help="Branching stories driven by the viewer's dominant emotion.", no_args_is_help=True)
 app.add_typer(story_app, name="story")
@@ -24,13 +24,13 @@ EveryOpt = Annotated[
 ]
 
 
-def _stream(source: str, emotions, model: str, detector: str, fps, detect_every: int, **kw):
+def _stream(source: str, emotions, model: str, detector: str, fps, detect_every: int, device: str = "cpu", **kw):
     """An EmotionStream, with usage errors reported without a traceback."""
     from ..errors import EmopyError
     from ..predict import FERModel
 
     try:
-        return FERModel(emotions, model, detector=detector).predict_video(
+        return FERModel(emotions, model, detector=detector, providers=device).predict_video(
             source, fps=fps, detect_every=detect_every, **kw
         )
     except (EmopyError, FileNotFoundError, ValueError) as exc:
@@ -92,6 +92,7 @@ def video_cmd(
             "face then calibrates the model to them (per-viewer calibration; 0 = off).",
         ),
     ] = 0.0,
+    device: DeviceOpt = "cpu",
 ) -> None:
     """Emotions per frame and per face in a video; prints a summary per second and per track."""
     from ..errors import EmopyError
@@ -117,6 +118,7 @@ def video_cmd(
         hysteresis=hysteresis,
         keep_image=annotate is not None,
         calibrate_s=calibrate,
+        device=device,
     )
     try:
         rows = timeline.TimelineWriter(out, stream.labels) if out is not None else None

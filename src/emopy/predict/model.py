@@ -64,6 +64,8 @@ class FERModel:
     `balance` (0..1) subtracts that share of the log class prior of the training data (logit adjustment):
     rare emotions (disgust, fear, contempt) are found more often, at some cost in accuracy on data whose
     class frequencies match the training data's (benchmarks/RESULTS.md has the trade-off).
+    `providers` chooses onnxruntime execution providers for the classifier ("cuda", "coreml", "directml", ...;
+    CPU by default); the face detector runs on the CPU (OpenCV).
 
     >>> model = FERModel(["calm", "anger", "happiness"])
     >>> faces = model.predict("photo.jpg")          # list of Face, [] when no face
@@ -80,8 +82,9 @@ class FERModel:
         rotate: bool = True,
         threads: int | None = None,
         balance: float = 0.0,
+        providers: str | Sequence[str] | None = None,
     ):
-        self.classifier = Classifier(model, threads=threads)
+        self.classifier = Classifier(model, threads=threads, providers=providers)
         card = self.classifier.card
         if not 0.0 <= balance <= 1.0:
             raise ValueError(f"balance must be between 0 (off) and 1 (full prior correction), got {balance}")

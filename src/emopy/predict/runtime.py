@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
-from ..errors import ModelFileError
+from ..errors import ConfigError, ModelFileError
 from ..modelcard import ModelCard
 from ..pretrained import resolve_model, verify
 
@@ -23,17 +24,52 @@ def with_temperature(probs: np.ndarray, t: float) -> np.ndarray:
     return (e / e.sum(1, keepdims=True)).astype(np.float32)
 
 
-class Classifier:
-    """An emopy .onnx file: `predict_proba(faces)` for grayscale face crops of any size."""
+DEVICES = {  # short names for onnxruntime execution providers
+    "cpu": "CPUExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "tensorrt": "TensorrtExecutionProvider",
+    "rocm": "ROCMExecutionProvider",
+    "coreml": "CoreMLExecutionProvider",
+    "directml": "DmlExecutionProvider",
+    "dml": "DmlExecutionProvider",
+    "openvino": "OpenVINOExecutionProvider",
+}
 
-    def __init__(self, model: str | Path = "default", threads: int | None = None):
+
+def execution_providers(providers: str | Sequence[str] | None) -> list[str]:
+    """onnxruntime provider names for `providers` (short names such as "cuda" or full names, in preference order),
+    with the CPU provider last as the fallback; ConfigError naming what this install offers when one is missing."""
+    if providers is None:
+        return ["CPUExecutionProvider"]
+    wanted = [providers] if isinstance(providers, str) else list(providers)
+    names = [DEVICES.get(p.strip().lower(), p.strip()) for p in wanted if p.strip()]
+    have = ort.get_available_providers()
+    missing = [n for n in names if n not in have]
+    if missing:
+        short = {v: k for k, v in DEVICES.items()}
+        offered = ", ".join(f"{short.get(h, h)} ({h})" for h in have)
+        raise ConfigError(
+            f"execution provider {', '.join(missing)} is not available in this onnxruntime install; available: "
+            f"{offered}. For NVIDIA GPUs install onnxruntime-gpu instead of onnxruntime."
+        )
+    return list(dict.fromkeys([*names, "CPUExecutionProvider"]))
+
+
+class Classifier:
+    """An emopy .onnx file: `predict_proba(faces)` for grayscale face crops of any size.
+
+    `providers`: onnxruntime execution providers to run on, e.g. "cuda" or ["CUDAExecutionProvider"]; CPU by default.
+    """
+
+    def __init__(self, model: str | Path = "default", threads: int | None = None, providers=None):
+        chosen = execution_providers(providers)  # an unavailable provider fails before the file is read
         self.path = resolve_model(model)
         verify(self.path)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or int(os.environ.get("EMOPY_THREADS", 0)) or min(os.cpu_count() or 1, 4)
         opts.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(self.path), opts, providers=chosen)
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise ModelFileError(f"{self.path}: onnxruntime cannot load this file ({exc})") from None
         self.card = ModelCard.from_metadata(self.session.get_modelmeta().custom_metadata_map, str(self.path))
