@@ -278,7 +278,7 @@ def stored_client(make_client, db_url):
 @pytest.fixture(scope="session")
 def postgres_server():
     """A PostgreSQL server URL: $EMOPY_TEST_POSTGRES, else a throwaway local cluster, else skip saying why."""
-    pytest.importorskip("psycopg", reason="the PostgreSQL driver is not installed: pip install 'emopy[server]'")
+    pytest.importorskip("psycopg", reason="the PostgreSQL driver is not installed: pip install 'emopy-fer[server]'")
     if os.environ.get("EMOPY_TEST_POSTGRES"):
         yield os.environ["EMOPY_TEST_POSTGRES"]
         return

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-pytest.importorskip("torch", reason="the training CLI needs emopy[train] (torch)")
+pytest.importorskip("torch", reason="the training CLI needs emopy-fer[train] (torch)")
 
 from emopy.models import list_models, model_info  # noqa: E402
 

@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 import pytest
 
-torch = pytest.importorskip("torch", reason="the model tests need emopy[train] (torch)")
+torch = pytest.importorskip("torch", reason="the model tests need emopy-fer[train] (torch)")
 
 from emopy.errors import EmopyError, ModelFileError  # noqa: E402
 from emopy.modelcard import ModelCard  # noqa: E402

@@ -86,7 +86,7 @@ def test_every_input_has_rows_and_errors_are_rows(local_rows, batch_inputs):
 
 
 def test_ray_engine_gives_the_same_rows(local_rows, batch_inputs, emopy_cmd, tmp_path):
-    pytest.importorskip("ray", reason="the scale extra is not installed: pip install 'emopy[scale]'")
+    pytest.importorskip("ray", reason="the scale extra is not installed: pip install 'emopy-fer[scale]'")
     manifest = tmp_path / "manifest.csv"  # Ray Data reads the manifest itself; paths relative to it
     with manifest.open("w", newline="") as fh:
         w = csv.writer(fh)

@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the server extra is not installed: pip install 'emopy[server]'")
+pytest.importorskip("fastapi", reason="the server extra is not installed: pip install 'emopy-fer[server]'")
 
 
 from _serve_helpers import bomb_png, face_jpeg  # noqa: E402
@@ -334,7 +334,7 @@ def test_server_imports_no_torch():
 def test_missing_extra_names_the_install_line(cli, monkeypatch):
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     res = cli("serve")
-    assert res.exit_code == 2 and "pip install 'emopy[server]'" in res.output
+    assert res.exit_code == 2 and "pip install 'emopy-fer[server]'" in res.output
 
 
 def test_serve_refuses_a_bad_database_url(cli, monkeypatch):

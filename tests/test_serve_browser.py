@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("uvicorn", reason="the server extra is not installed: pip install 'emopy[server]'")
+pytest.importorskip("uvicorn", reason="the server extra is not installed: pip install 'emopy-fer[server]'")
 
 import httpx  # noqa: E402
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-pytest.importorskip("uvicorn", reason="the server extra is not installed: pip install 'emopy[server]'")
+pytest.importorskip("uvicorn", reason="the server extra is not installed: pip install 'emopy-fer[server]'")
 
 import httpx  # noqa: E402
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the server extra is not installed: pip install 'emopy[server]'")
+pytest.importorskip("fastapi", reason="the server extra is not installed: pip install 'emopy-fer[server]'")
 
 from _serve_helpers import face_jpeg, write_story_folder  # noqa: E402
 from emopy.serve.stories import StoryLibrary, UnknownStory  # noqa: E402

@@ -11,8 +11,8 @@ import time
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the training tests need emopy[train] (torch)")
-onnx = pytest.importorskip("onnx", reason="the training tests need emopy[train] (onnx)")
+torch = pytest.importorskip("torch", reason="the training tests need emopy-fer[train] (torch)")
+onnx = pytest.importorskip("onnx", reason="the training tests need emopy-fer[train] (onnx)")
 
 from emopy.data import load_dataset  # noqa: E402
 from emopy.errors import ModelFileError  # noqa: E402

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("torch", reason="the training tests need emopy[train] (torch)")
+pytest.importorskip("torch", reason="the training tests need emopy-fer[train] (torch)")
 
 from emopy.data import load_dataset  # noqa: E402
 from emopy.models import list_models, model_info  # noqa: E402

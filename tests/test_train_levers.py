@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the training tests need emopy[train] (torch)")
+torch = pytest.importorskip("torch", reason="the training tests need emopy-fer[train] (torch)")
 
 from emopy.data.augment import build_augment  # noqa: E402
 from emopy.errors import ConfigError  # noqa: E402

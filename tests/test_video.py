@@ -19,8 +19,8 @@ import pytest
 from _predict_helpers import face_patch
 from emopy import FERModel
 
-av = pytest.importorskip("av", reason="the video tests need emopy[video] (PyAV)")
-pd = pytest.importorskip("pandas", reason="the DataFrame tests need emopy[pandas]")
+av = pytest.importorskip("av", reason="the video tests need emopy-fer[video] (PyAV)")
+pd = pytest.importorskip("pandas", reason="the DataFrame tests need emopy-fer[pandas]")
 
 # irregular gaps, as phone video has: 100 ms, then 50, 250, 600, 33, 33, ...
 TIMES_MS = [0, 100, 150, 400, 1000, 1033, 1066, 1500, 2000, 2100, 2400, 2433]

@@ -6,7 +6,6 @@ The public surface is `__all__`; heavy parts (PyTorch for training) load only wh
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import version
 
 from . import pixels  # noqa: F401  (first: sets OpenCV's pixel cap before anything imports cv2)
 from .emotions import EMOTIONS, resolve
@@ -28,7 +27,7 @@ from .errors import (
     UnknownStory,
 )
 
-__version__ = version("emopy")
+from ._version import __version__
 
 _LAZY = {
     "FERModel": "emopy.predict",

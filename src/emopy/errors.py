@@ -85,7 +85,7 @@ class MissingExtraError(EmopyError, ImportError):
     def __init__(self, package: str, extra: str) -> None:
         super().__init__(
             f"{package} is required for this feature but is not installed; "
-            f"install it with: pip install 'emopy[{extra}]'"
+            f"install it with: pip install 'emopy-fer[{extra}]'"
         )
 
 

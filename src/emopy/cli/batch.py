@@ -30,7 +30,7 @@ def batch_cmd(
         ),
     ],
     engine: Annotated[
-        str, typer.Option("--engine", help="local (this process) or ray (pip install 'emopy[scale]').")
+        str, typer.Option("--engine", help="local (this process) or ray (pip install 'emopy-fer[scale]').")
     ] = "local",
     emotions: EmotionsOpt = None,
     model: ModelOpt = "default",

@@ -66,7 +66,7 @@ def video_cmd(
         typer.Option(
             "--annotate",
             help="Write the video with boxes and labels: .mp4 (H.264 with the source's audio with "
-            "emopy[video]) or .avi.",
+            "emopy-fer[video]) or .avi.",
         ),
     ] = None,
     plot: Annotated[

@@ -1,4 +1,4 @@
-"""Model registry: `create_model(name, num_classes)` and `list_models()` (needs emopy[train])."""
+"""Model registry: `create_model(name, num_classes)` and `list_models()` (needs emopy-fer[train])."""
 
 from ..errors import require
 

@@ -1,6 +1,6 @@
 """The emopy web service: a FastAPI app over `FERModel`, with stored feedback and a webcam web app.
 
-Needs the `server` extra (`pip install 'emopy[server]'`); `emopy serve` runs it under uvicorn.
+Needs the `server` extra (`pip install 'emopy-fer[server]'`); `emopy serve` runs it under uvicorn.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from .timeline import Row
 
 def plot_timeline(table: Sequence[Row], labels: Sequence[str], path: str | Path, title: str = "") -> Path:
     """Write a PNG: per emotion, the smoothed probability of the main track (most frames) over time; below it,
-    the held dominant emotion as a coloured band. Needs matplotlib (emopy[plot])."""
+    the held dominant emotion as a coloured band. Needs matplotlib (emopy-fer[plot])."""
     require("matplotlib", "plot")
     import matplotlib
 

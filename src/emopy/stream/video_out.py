@@ -1,4 +1,4 @@
-"""Annotated video files: H.264 with the source's audio via PyAV (emopy[video]), else OpenCV's mp4v/MJPG, silent.
+"""Annotated video files: H.264 with the source's audio via PyAV (emopy-fer[video]), else OpenCV's mp4v/MJPG, silent.
 
 H.264 in MP4 is what browsers play; each frame keeps its source timestamp (variable frame rates and `--fps`
 thinning stay in sync with the audio), and the source's audio track is copied in (AAC as it is, other
@@ -28,7 +28,7 @@ def open_writer(path: str | Path, source: str | Path | None, fps: float):
             import av  # noqa: F401
         except ImportError:
             print(
-                "note: pip install 'emopy[video]' for browser-playable H.264 with the source's audio; "
+                "note: pip install 'emopy-fer[video]' for browser-playable H.264 with the source's audio; "
                 "writing mp4v without audio",
                 file=sys.stderr,
             )

@@ -1,1 +1,1 @@
-"""Training toolkit: trainer, evaluation, ONNX export (trainer and export need emopy[train])."""
+"""Training toolkit: trainer, evaluation, ONNX export (trainer and export need emopy-fer[train])."""

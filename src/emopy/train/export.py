@@ -6,11 +6,11 @@ import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 
+from .._version import __version__
 from ..errors import require
 from ..modelcard import CARD_KEY, FORMAT_KEY, FORMAT_VERSION, ModelCard
 
@@ -64,7 +64,7 @@ def export_onnx(
         card,
         params=params,
         weights_sha256=weights_digest(model),
-        emopy_version=version("emopy"),
+        emopy_version=__version__,
         created=card.created or datetime.now(UTC).isoformat(timespec="seconds"),
     )
     torch.onnx.export(
