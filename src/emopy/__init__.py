@@ -8,6 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from . import pixels  # noqa: F401  (first: sets OpenCV's pixel cap before anything imports cv2)
+from ._version import __version__
 from .emotions import EMOTIONS, resolve
 from .errors import (
     BodyTooSlow,
@@ -26,8 +27,6 @@ from .errors import (
     UnknownModelError,
     UnknownStory,
 )
-
-from ._version import __version__
 
 _LAZY = {
     "FERModel": "emopy.predict",

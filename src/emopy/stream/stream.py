@@ -120,7 +120,7 @@ def values(r: Row, labels: Sequence[str]) -> list:
 
 
 def to_pandas(frames: Iterable[StreamFrame], labels: Sequence[str]):
-    """A pandas DataFrame with one row per face per frame, the columns of `emopy video --out x.csv` (emopy-fer[pandas])."""
+    """A pandas DataFrame with one row per face per frame, the columns of `emopy video --out x.csv` (pandas extra)."""
     from ..errors import require
 
     pd = require("pandas", "pandas")
