@@ -55,7 +55,7 @@ def finish_run(trainer, export: bool = True) -> dict:
             ),
             training={
                 "command": portable(run.get("command") or "emopy " + shlex.join(sys.argv[1:])),
-                "config": {**vars(cfg)},
+                "config": {**vars(cfg), "teacher": [portable(t) for t in cfg.teacher]},
                 "epochs_run": trainer.epoch,
                 "selected_epoch": best.get("epoch"),
                 "wall_seconds": round(sum(r["seconds"] for r in trainer.history), 1),
