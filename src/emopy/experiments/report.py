@@ -88,7 +88,7 @@ def subsets_section(rows: list[dict], docs: Path) -> list[str]:
         "",
         "EmoPy's column is its published validation accuracy (its own data and split, so a pointer, not a "
         "like-for-like "
-        'comparison; all EmoPy publishes is in the next section): "not published" where its README gives no number. '
+        'comparison; all EmoPy publishes is in the next section): "not published" where EmoPy gives no number. '
         "TransferLearningNN starts from the backbone of our shipped FER+ model (trained on these Training images' "
         "FER+ votes; no ImageNet weights can be downloaded here), frozen, with a new head. Renormalised rows score a "
         "shipped 7/8-class model over the subset only, without training.",
@@ -174,9 +174,9 @@ def published_section(tables: dict[str, list[dict]]) -> list[str]:
     lines = [
         "## EmoPy's published numbers beside ours",
         "",
-        "EmoPy's README (the versions readable here) publishes these; its models were trained on 5,000 FER+ images "
-        "and validated on a random split of them. Ours: FER2013 Training, selected on PublicTest, scored on "
-        "PrivateTest. EmoPy publishes no numbers for the other subsets of the table above.",
+        "EmoPy's write-up (ThoughtWorks Arts blog, 2018: FER+ images of its own selection, its own random "
+        "validation split and schedule, augmentation on) and its README (5,000 FER+ images, random validation "
+        "split) publish these. Ours: FER2013 Training, selected on PublicTest, scored on PrivateTest.",
         "",
         "| EmoPy model | classes | EmoPy training acc | EmoPy validation acc | ours (PrivateTest acc) |",
         "| --- | --- | --- | --- | --- |",
