@@ -131,9 +131,10 @@ def video_cmd(
         for fr in _progress(stream):
             if video is not None:
                 video.write(_draw(fr), fr.t)
+            new = [Row(fr.index, fr.t, f) for f in fr.faces]
+            table.extend(new)
             if rows is not None:
-                rows.write(fr)
-            table.extend(Row(fr.index, fr.t, f) for f in fr.faces)
+                rows.write(new)
             frames += 1
             if max_frames and frames >= max_frames:
                 break
@@ -145,7 +146,7 @@ def video_cmd(
             video.close()
     summ = timeline.summary(table, frames=frames, dropped=stream.dropped)
     if rows is not None:
-        rows.close(summ)
+        rows.close(table, summ)
     if plot is not None:
         from ..stream.plot import plot_timeline
 

@@ -44,7 +44,7 @@ def predict_files(
         for k, path in enumerate(chunk):
             r = found.get(k)
             if r is None or r.error is not None:
-                yield ImageResult(path, (), errors.get(k) or r.error.removeprefix(f"{path}: "))
+                yield ImageResult(path, (), errors[k] if r is None else r.error)
             else:
                 yield ImageResult(
                     path, r.faces, None, images[k] if keep_image else None, r.crops if keep_image else None

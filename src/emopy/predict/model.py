@@ -101,10 +101,8 @@ class FERModel:
         self._detector_spec = detector
         self._detector: FaceDetector | None = None
         self.shift: np.ndarray | None = None  # per-viewer log-probability offset over the model's labels (calibrate)
-        self.calibrated_on, self.calibration_skipped = (
-            0,
-            [],
-        )  # faces used / inputs skipped (with the reason) by calibrate
+        self.calibrated_on = 0  # faces used by calibrate
+        self.calibration_skipped: list[str] = []  # inputs calibrate skipped, with the reason
 
     @property
     def detector(self) -> FaceDetector:
@@ -168,9 +166,8 @@ class FERModel:
 
         `faces`: images of that person (paths, arrays, ... as for `predict`; the largest face of each is
         used; detect=False: each image is a face crop, and an N x H x W array is N crops). With `resting`, they show
-        the person at rest and
-        are mapped onto the typical neutral face of the validation data; otherwise they are a mix of
-        expressions and are mapped onto the average face. Raises CalibrationError when no face is found.
+        the person at rest and are mapped onto the typical neutral face of the validation data; otherwise they
+        are a mix of expressions and are mapped onto the average face. Raises CalibrationError when no face is found.
         """
         if isinstance(faces, np.ndarray) and faces.ndim == 3 and not detect:  # N x H x W crops, as predict_proba takes
             faces = list(faces)

@@ -78,7 +78,6 @@ class TimelineWriter:
         self.kind = self.path.suffix.lower()
         if self.kind not in self.SUFFIXES:
             raise ValueError(f"{self.path}: the timeline is written as .csv, .jsonl or .json")
-        self.rows: list[Row] = []
         self._fh = None if self.kind == ".json" else self.path.open("w", newline="")
         if self.kind == ".csv":
             self._put([columns(self.labels)])
@@ -89,26 +88,24 @@ class TimelineWriter:
         self._fh.write(buf.getvalue())
         self._fh.flush()
 
-    def write(self, frame: StreamFrame) -> None:
-        """The rows of one processed frame."""
-        new = [Row(frame.index, frame.t, f) for f in frame.faces]
-        self.rows.extend(new)
-        if not new or self._fh is None:
+    def write(self, rows: Sequence[Row]) -> None:
+        """The rows of one processed frame (.json: nothing until `close`)."""
+        if not rows or self._fh is None:
             return
         if self.kind == ".csv":
-            self._put([[_cell(v) for v in values(r, self.labels)] for r in new])
+            self._put([[_cell(v) for v in values(r, self.labels)] for r in rows])
         else:
-            self._fh.write("".join(json.dumps(r.to_dict()) + "\n" for r in new))
+            self._fh.write("".join(json.dumps(r.to_dict()) + "\n" for r in rows))
             self._fh.flush()
 
-    def close(self, summary_: dict | None = None) -> None:
-        """Finish the file (.json: write it whole now)."""
+    def close(self, table: Sequence[Row], summary_: dict) -> None:
+        """Finish the file; .json gets the whole `table` and `summary_` now."""
         if self._fh:
             self._fh.close()
-        elif summary_ is not None:
-            tmp = self.path.with_name(self.path.name + ".part")
-            tmp.write_text(json.dumps({"summary": summary_, "rows": [r.to_dict() for r in self.rows]}, indent=1))
-            tmp.replace(self.path)
+            return
+        tmp = self.path.with_name(self.path.name + ".part")
+        tmp.write_text(json.dumps({"summary": summary_, "rows": [r.to_dict() for r in table]}, indent=1))
+        tmp.replace(self.path)
 
 
 def _cell(v) -> str | int:

@@ -76,6 +76,10 @@ def train(
     if limit:
         idx = first_per_split(split, limit)
         images, split, head_list = images[idx], split[idx], [h.take(idx) for h in head_list]
+    if config.teacher:  # soft targets only matter for training; `export_run` rebuilds the trainer without them
+        from .distill import distill_heads
+
+        head_list = distill_heads(head_list, images, config.teacher, config.distill)
     trainer = Trainer(config, out, images, head_list, split)
     if world.main:
         argv = sys.argv[1:]  # `emopy train ...` or `python -m emopy train ...` (torchrun)

@@ -67,10 +67,6 @@ class Trainer:
         if config.threads:
             torch.set_num_threads(config.threads)
         torch.manual_seed(config.seed)
-        if config.teacher:
-            from .distill import distill_heads
-
-            heads = distill_heads(heads, images, config.teacher, config.distill)
         self.heads = heads
         self.sizes = [len(h.label_names) for h in heads]
         self.temporal = model_info(config.arch).temporal
