@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import torch
 import torch.distributed as dist
@@ -71,6 +74,25 @@ def shutdown() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+
+
+def run_worker(main: Callable[[], object]) -> NoReturn:
+    """Run a torchrun worker's command, then leave with `os._exit`: DDP keeps gloo's process group and its threads
+    referenced past `destroy_process_group`, and freeing them during interpreter teardown can abort a finished run
+    ("terminate called without an active exception", pytorch/pytorch#179291)."""
+    try:
+        main()
+        code = 0
+    except SystemExit as e:  # the CLI always ends this way
+        if isinstance(e.code, str):
+            print(e.code, file=sys.stderr)
+        code = e.code if isinstance(e.code, int) else int(e.code is not None)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def relaunch(nproc: int, args: list[str]) -> int:
