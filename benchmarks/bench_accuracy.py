@@ -30,7 +30,9 @@ def cases(data: Path) -> list[tuple[str, str, dict]]:
             "ferplus",
             dict(data=fer, ferplus_labels=plus, split="PrivateTest", tta=True),
         ),
+        ("default / FER2013 PrivateTest", "default", dict(data=fer, split="PrivateTest")),
         ("fer2013 / CK+48, 6 shared classes", "fer2013", dict(data=ck, emotions=SHARED6)),
+        ("default / CK+48, 6 shared classes (no prior correction)", "default", dict(data=ck, emotions=SHARED6)),
         ("ferplus / CK+48, 6 shared classes", "ferplus", dict(data=ck, emotions=SHARED6)),
         ("ferplus / CK+48, 7 classes (with contempt)", "ferplus", dict(data=ck, emotions=SHARED6 + ",contempt")),
     ]

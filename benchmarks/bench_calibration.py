@@ -54,10 +54,10 @@ def main() -> None:
     groups = defaultdict(list)
     for i, (s, q) in enumerate(zip(subj, seq)):
         groups[(s, q)].append(i)
-    full = FERModel(None, args.model)
+    full = FERModel(None, args.model, balance=0.0)  # raw probabilities for the crude check
     all_logp = np.log(np.maximum(full.predict_proba(images), 1e-12))
     cols = [full.emotions.index(e) for e in SIX]
-    out = {"model": full.classifier.card.name, "n": int(keep.sum())}
+    out = {"model": full.classifier.card.name, "card_balance": full.classifier.card.balance, "n": int(keep.sum())}
     plus = "contempt" in full.emotions  # FER+ labels, else FER2013's
     fer = load_dataset(
         args.data / "fer2013/fer2013.csv.gz", ferplus_labels=args.data / "ferplus/fer2013new.csv" if plus else None

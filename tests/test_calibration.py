@@ -21,8 +21,10 @@ def model():
 
 
 def rest_distribution(model: FERModel) -> np.ndarray:
-    """The probabilities of the card's typical resting face over the model's emotions."""
-    ref = np.exp(np.asarray(model.classifier.card.reference["rest"]))
+    """The probabilities of the card's typical resting face over the model's emotions, after the model's prior
+    correction (`balance`)."""
+    card = model.classifier.card
+    ref = np.exp(np.asarray(card.reference["rest"]) - model.balance * np.asarray(card.reference["prior"]))
     return ref / ref.sum()
 
 
@@ -170,7 +172,7 @@ def test_balance_finds_rare_emotions_more_often(model):
     prior = np.asarray(model.classifier.card.reference["prior"])
     assert model.classifier.card.labels[int(np.argmin(prior))] in ("contempt", "disgust")  # the rarest in FER+
     crops = np.stack([cv2.resize(cv2.cvtColor(astronaut(), cv2.COLOR_BGR2GRAY)[82:176, 180:274], (48, 48))] * 2)
-    plain = model.predict_proba(crops)[0]
+    plain = FERModel(balance=0.0, threads=1).predict_proba(crops)[0]
     balanced = FERModel(balance=1.0, threads=1).predict_proba(crops)[0]
     ratio = balanced / plain  # each emotion scaled by 1 / prior, renormalised: rarer emotions gain more
     rare, common = int(np.argmin(prior)), int(np.argmax(prior))
@@ -179,6 +181,15 @@ def test_balance_finds_rare_emotions_more_often(model):
     )
     with pytest.raises(ValueError, match="balance must be between 0"):
         FERModel(balance=2.0)
+
+
+def test_the_card_sets_the_default_prior_correction(model):
+    """The default model is meant for faces unlike FER2013's: its card asks for a prior correction, others don't."""
+    assert model.balance == model.classifier.card.balance > 0
+    assert FERModel(balance=0.0, threads=1).balance == 0.0
+    assert FERModel(model="ferplus", threads=1).balance == 0.0
+    crops = np.stack([cv2.resize(cv2.cvtColor(astronaut(), cv2.COLOR_BGR2GRAY)[82:176, 180:274], (48, 48))])
+    assert not np.allclose(model.predict_proba(crops), FERModel(balance=0.0, threads=1).predict_proba(crops))
 
 
 def test_shipped_cards_name_no_machine_local_paths():

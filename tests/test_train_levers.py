@@ -9,6 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the training tests need emopy-fer[train] (torch)")
 
+from emopy import FERModel  # noqa: E402
 from emopy.data.augment import build_augment  # noqa: E402
 from emopy.errors import ConfigError  # noqa: E402
 from emopy.models.transfer import weights_state  # noqa: E402
@@ -149,6 +150,22 @@ def test_measure_command_writes_temperature_and_ece(cli, blob_run, blob_folders,
     assert card.temperature == json.loads(res.stdout)["temperature"] and card.temperature > 0
     assert {"ece", "ece_uncalibrated", "accuracy"} <= set(card.metrics["val"]) and "rest" in card.reference
     assert json.loads(model.with_suffix(".json").read_text())["temperature"] == card.temperature
+    assert card.balance == 0.0 and "val_balanced" not in card.metrics
+
+
+def test_measure_sets_the_default_prior_correction(cli, blob_run, blob_folders, tmp_path):
+    model = tmp_path / "m.onnx"
+    model.write_bytes((blob_run / "vgg_small.emotions.onnx").read_bytes())
+    res = cli("measure", "--model", model, "--data", blob_folders, "--balance", "0.4")
+    assert res.exit_code == 0, res.output
+    card = Classifier(model).card
+    assert card.balance == 0.4 and card.metrics["val_balanced"]["balance"] == 0.4
+    assert 0 <= card.metrics["val_balanced"]["accuracy"] <= 1
+    assert FERModel(model=model).balance == 0.4 and FERModel(model=model, balance=0.0).balance == 0.0
+    again = cli("measure", "--model", model, "--data", blob_folders)  # not given: the card keeps its balance
+    assert again.exit_code == 0 and Classifier(model).card.balance == 0.4
+    bad = cli("measure", "--model", model, "--data", blob_folders, "--balance", "2")
+    assert bad.exit_code != 0 and "balance must be between 0" in bad.output
 
 
 def test_ten_crop_tta(cli, blob_run, blob_folders):

@@ -26,6 +26,8 @@ class ModelCard:
     `temperature` (fitted on the validation split) calibrates them; `reference` holds mean
     log-probabilities over validation faces ("rest": those labelled neutral, "all": every face), the
     population baseline that per-viewer calibration (`FERModel.calibrate`) maps a person onto.
+    `balance` > 0 marks a model meant for faces unlike its training data (posed photos, webcams), where
+    rare emotions are under-predicted: `FERModel` applies that prior correction by default.
     """
 
     name: str
@@ -41,6 +43,7 @@ class ModelCard:
     protocol: str = ""
     metrics: dict = field(default_factory=dict)
     temperature: float = 1.0
+    balance: float = 0.0  # share of the log class prior (reference["prior"]) FERModel removes unless told otherwise
     reference: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     params: int = 0

@@ -57,13 +57,14 @@ def predict_cmd(
         bool, typer.Option("--example", help="Add the shipped example photo (public-domain NASA portrait).")
     ] = False,
     balance: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--balance",
             help="0..1: correct that share of the training data's class prior "
-            "(finds rare emotions such as fear and disgust more often; costs some accuracy on FER-like data).",
+            "(finds rare emotions such as fear and disgust more often; costs some accuracy on FER-like data). "
+            "Default: the model card's (0.5 for the default model, 0 for the others).",
         ),
-    ] = 0.0,
+    ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -184,6 +185,7 @@ def models_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
                 "dataset": c.get("dataset", ""),
                 "protocol": c.get("protocol", ""),
                 "params": c.get("params"),
+                "balance": c.get("balance", 0.0),
             }
         )
     if as_json:
@@ -198,7 +200,10 @@ def models_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
             else "accuracy not measured"
         )
         alias = f" (alias: {', '.join(r['aliases'])})" if r["aliases"] else ""
-        typer.echo(f"{r['name']}{alias}: {acc}\n  labels: {', '.join(r['labels'])}\n  protocol: {r['protocol'] or '-'}")
+        lines = [f"{r['name']}{alias}: {acc}", f"labels: {', '.join(r['labels'])}", f"protocol: {r['protocol'] or '-'}"]
+        if r["balance"]:
+            lines.append(f"prior correction by default: balance {r['balance']}")
+        typer.echo("\n  ".join(lines))
 
 
 @app.command("bench")

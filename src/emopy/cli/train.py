@@ -235,6 +235,12 @@ def measure_cmd(
         typer.Option("--data", help="Dataset: PublicTest fits the temperature and reference; PrivateTest is scored."),
     ],
     ferplus_labels: FerplusOpt = None,
+    balance: Annotated[
+        float | None,
+        typer.Option(
+            help="0..1: the prior correction FERModel applies to this model by default (kept when not given)."
+        ),
+    ] = None,
 ) -> None:
     """Re-measure a model's card: accuracy, calibration error, temperature, per-viewer calibration reference."""
     from ..errors import EmopyError
@@ -243,10 +249,11 @@ def measure_cmd(
         from ..train.export import measure_card
 
         splits = _splits(data, ferplus_labels)
-        card = measure_card(model, val=splits["PublicTest"], test=splits["PrivateTest"])
+        card = measure_card(model, val=splits["PublicTest"], test=splits["PrivateTest"], balance=balance)
     except EmopyError as exc:
         fail(exc)
-    typer.echo(json.dumps({"model": str(model), "metrics": card.metrics, "temperature": card.temperature}, indent=1))
+    summary = {"model": str(model), "metrics": card.metrics, "temperature": card.temperature, "balance": card.balance}
+    typer.echo(json.dumps(summary, indent=1))
 
 
 def _splits(data: Path, ferplus_labels: Path | None) -> dict:

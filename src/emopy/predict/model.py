@@ -63,7 +63,8 @@ class FERModel:
 
     `balance` (0..1) subtracts that share of the log class prior of the training data (logit adjustment):
     rare emotions (disgust, fear, contempt) are found more often, at some cost in accuracy on data whose
-    class frequencies match the training data's (benchmarks/RESULTS.md has the trade-off).
+    class frequencies match the training data's (benchmarks/RESULTS.md has the trade-off). None: the model
+    card's `balance` (0.5 for the default model, chosen on CK+48; 0 for the others).
     `providers` chooses onnxruntime execution providers for the classifier ("cuda", "coreml", "directml", ...;
     CPU by default); the face detector runs on the CPU (OpenCV).
 
@@ -81,11 +82,12 @@ class FERModel:
         margin: float | None = None,
         rotate: bool = True,
         threads: int | None = None,
-        balance: float = 0.0,
+        balance: float | None = None,
         providers: str | Sequence[str] | None = None,
     ):
         self.classifier = Classifier(model, threads=threads, providers=providers)
         card = self.classifier.card
+        balance = card.balance if balance is None else float(balance)
         if not 0.0 <= balance <= 1.0:
             raise ValueError(f"balance must be between 0 (off) and 1 (full prior correction), got {balance}")
         if balance and "prior" not in card.reference:

@@ -115,9 +115,12 @@ def reference_logp(probs: np.ndarray, truth: np.ndarray, labels: list[str]) -> d
     return out
 
 
-def card_fields(clf: Classifier, val: Dataset | None, test: Dataset | None) -> tuple[dict, dict | None]:
-    """What a model card measures: metrics (val, test, test with flip TTA; ECE after calibration), the temperature
-    fitted on `val` and the per-viewer calibration reference; plus the full test result."""
+def card_fields(
+    clf: Classifier, val: Dataset | None, test: Dataset | None, balance: float = 0.0
+) -> tuple[dict, dict | None]:
+    """What a model card measures: metrics (val, test, test with flip TTA; ECE after calibration; with `balance`,
+    accuracy under that prior correction), the temperature fitted on `val` and the per-viewer calibration reference;
+    plus the full test result."""
     raw = {
         key: dataset_probs(clf, ds, calibrated=False)
         for key, ds in (("val", val), ("test", test))
@@ -137,6 +140,14 @@ def card_fields(clf: Classifier, val: Dataset | None, test: Dataset | None) -> t
             "ece": round(calibration_error(with_temperature(probs, temperature), truth), 4),
             "ece_uncalibrated": round(calibration_error(probs, truth), 4),
         }
+        if balance and "prior" in reference:  # what FERModel gives by default for a card with this balance
+            calibrated = with_temperature(probs, temperature)  # as the runtime gives them to FERModel
+            adjusted = np.log(np.maximum(calibrated, 1e-12)) - balance * np.asarray(reference["prior"])
+            metrics[f"{key}_balanced"] = {
+                "accuracy": round(score(truth, adjusted.argmax(1), labels)["accuracy"], 4),
+                "balance": balance,
+                "n": m["n"],
+            }
         if key == "test":
             full = m
             tta = dataset_probs(clf, test, tta=True, calibrated=False)[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..errors import require
+from ..errors import ConfigError, require
 from ..modelcard import CARD_KEY, FORMAT_KEY, FORMAT_VERSION, ModelCard
 
 torch = require("torch", "train")
@@ -100,13 +100,18 @@ def write_card(path: str | Path, card: ModelCard) -> None:
     path.with_suffix(".json").write_text(json.dumps(sidecar, indent=1, sort_keys=True) + "\n")
 
 
-def measure_card(path: str | Path, val=None, test=None) -> ModelCard:
-    """Re-measure the card of the model file at `path` in place: metrics, temperature, calibration reference."""
+def measure_card(path: str | Path, val=None, test=None, balance: float | None = None) -> ModelCard:
+    """Re-measure the card of the model file at `path` in place: metrics, temperature, calibration reference;
+    `balance` (0..1) sets the prior correction FERModel applies by default (None: keep the card's)."""
     from ..predict.runtime import Classifier
     from .evaluate import card_fields
 
     card = Classifier(path).card
-    fields = card_fields(Classifier(path), val, test)[0] if val is not None or test is not None else {}
+    if balance is not None:
+        if not 0.0 <= balance <= 1.0:
+            raise ConfigError(f"balance must be between 0 (off) and 1 (full prior correction), got {balance}")
+        card = replace(card, balance=float(balance))
+    fields = card_fields(Classifier(path), val, test, card.balance)[0] if val is not None or test is not None else {}
     card = replace(card, **fields)
     write_card(path, card)
     return card
