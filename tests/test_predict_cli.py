@@ -110,8 +110,9 @@ def test_models_lists_shipped_models():
     assert {"vgg_small.ferplus", "vgg_small.fer2013"} <= names
     default = next(row for row in rows if "default" in row["aliases"])
     assert "neutral" in default["labels"] and "test_accuracy" in default
+    assert default["balance"] > 0 and 0.5 < default["test_accuracy_balanced"] <= 1  # measured with its correction
     r = runner.invoke(app, ["models"])
-    assert r.exit_code == 0 and "labels:" in r.stdout
+    assert r.exit_code == 0 and "labels:" in r.stdout and "prior correction by default: balance" in r.stdout
 
 
 def test_bench_json():

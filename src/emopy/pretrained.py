@@ -12,7 +12,7 @@ from pathlib import Path
 from .errors import ModelFileError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-ALIASES_FILE = WEIGHTS_DIR / "aliases.json"  # {"default": "vgg_small.ferplus", "fer2013": ...}
+ALIASES_FILE = WEIGHTS_DIR / "aliases.json"  # {"default": "vgg_small.fer2013-domain.int8", "fer2013": ...}
 
 
 @lru_cache(maxsize=1)

@@ -175,6 +175,7 @@ def models_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
     for name in list_pretrained():
         c = card(name)
         test = c.get("metrics", {}).get("test", {})
+        balanced = c.get("metrics", {}).get("test_balanced", {})
         rows.append(
             {
                 "name": name,
@@ -186,6 +187,7 @@ def models_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
                 "protocol": c.get("protocol", ""),
                 "params": c.get("params"),
                 "balance": c.get("balance", 0.0),
+                "test_accuracy_balanced": balanced.get("accuracy"),
             }
         )
     if as_json:
@@ -202,7 +204,9 @@ def models_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
         alias = f" (alias: {', '.join(r['aliases'])})" if r["aliases"] else ""
         lines = [f"{r['name']}{alias}: {acc}", f"labels: {', '.join(r['labels'])}", f"protocol: {r['protocol'] or '-'}"]
         if r["balance"]:
-            lines.append(f"prior correction by default: balance {r['balance']}")
+            after = r["test_accuracy_balanced"]
+            measured = f" ({after:.1%} on the test images with it)" if after is not None else ""
+            lines.append(f"prior correction by default: balance {r['balance']}{measured}")
         typer.echo("\n  ".join(lines))
 
 
