@@ -10,10 +10,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from .errors import ModelFileError
+from .errors import ConfigError, ModelFileError
 
 FORMAT_VERSION = 1
 FORMAT_KEY, CARD_KEY = "emopy_format", "emopy_card"
+
+
+def check_balance(balance: float) -> float:
+    """A prior correction share as a float, refused outside 0 (off) .. 1 (full correction)."""
+    if not 0.0 <= balance <= 1.0:
+        raise ConfigError(f"balance must be between 0 (off) and 1 (full prior correction), got {balance}")
+    return float(balance)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import numpy as np
 from ..emotions import resolve_many, subset_indices
 from ..errors import CalibrationError, EmopyError, ImageDecodeError, ModelFileError
 from ..geometry import largest, to_gray
+from ..modelcard import check_balance
 from .align import align_face
 from .detect import Detection, FaceDetector, get_detector
 from .inputs import load_image
@@ -87,9 +88,7 @@ class FERModel:
     ):
         self.classifier = Classifier(model, threads=threads, providers=providers)
         card = self.classifier.card
-        balance = card.balance if balance is None else float(balance)
-        if not 0.0 <= balance <= 1.0:
-            raise ValueError(f"balance must be between 0 (off) and 1 (full prior correction), got {balance}")
+        balance = check_balance(card.balance if balance is None else balance)
         if balance and "prior" not in card.reference:
             raise ModelFileError(
                 f"{card.name}: its card has no class prior for balance=; re-measure it with `emopy measure`"

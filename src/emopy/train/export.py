@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
-from ..errors import ConfigError, require
-from ..modelcard import CARD_KEY, FORMAT_KEY, FORMAT_VERSION, ModelCard
+from ..errors import require
+from ..modelcard import CARD_KEY, FORMAT_KEY, FORMAT_VERSION, ModelCard, check_balance
 
 torch = require("torch", "train")
 onnx = require("onnx", "train")
@@ -108,9 +108,7 @@ def measure_card(path: str | Path, val=None, test=None, balance: float | None = 
 
     card = Classifier(path).card
     if balance is not None:
-        if not 0.0 <= balance <= 1.0:
-            raise ConfigError(f"balance must be between 0 (off) and 1 (full prior correction), got {balance}")
-        card = replace(card, balance=float(balance))
+        card = replace(card, balance=check_balance(balance))
     fields = card_fields(Classifier(path), val, test, card.balance)[0] if val is not None or test is not None else {}
     card = replace(card, **fields)
     write_card(path, card)
