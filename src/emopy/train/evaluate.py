@@ -133,15 +133,15 @@ def card_fields(
         reference = reference_logp(with_temperature(probs, temperature), truth, labels)
     for key, (labels, truth, probs, _) in raw.items():
         m = score(truth, probs.argmax(1), labels)
+        calibrated = with_temperature(probs, temperature)  # as the runtime gives them to FERModel
         metrics[key] = {
             "accuracy": round(m["accuracy"], 4),
             "macro_f1": round(m["macro_f1"], 4),
             "n": m["n"],
-            "ece": round(calibration_error(with_temperature(probs, temperature), truth), 4),
+            "ece": round(calibration_error(calibrated, truth), 4),
             "ece_uncalibrated": round(calibration_error(probs, truth), 4),
         }
         if balance and "prior" in reference:  # what FERModel gives by default for a card with this balance
-            calibrated = with_temperature(probs, temperature)  # as the runtime gives them to FERModel
             adjusted = np.log(np.maximum(calibrated, 1e-12)) - balance * np.asarray(reference["prior"])
             metrics[f"{key}_balanced"] = {
                 "accuracy": round(score(truth, adjusted.argmax(1), labels)["accuracy"], 4),
