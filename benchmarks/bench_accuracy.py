@@ -31,6 +31,12 @@ def cases(data: Path) -> list[tuple[str, str, dict]]:
             dict(data=fer, ferplus_labels=plus, split="PrivateTest", tta=True),
         ),
         ("default / FER2013 PrivateTest", "default", dict(data=fer, split="PrivateTest")),
+        ("vgg_wide.fer2013.int8 / FER2013 PrivateTest", "vgg_wide.fer2013.int8", dict(data=fer, split="PrivateTest")),
+        (
+            "vgg_wide.ferplus.int8 / FER+ Test (majority)",
+            "vgg_wide.ferplus.int8",
+            dict(data=fer, ferplus_labels=plus, split="PrivateTest"),
+        ),
         ("fer2013 / CK+48, 6 shared classes", "fer2013", dict(data=ck, emotions=SHARED6)),
         ("default / CK+48, 6 shared classes (no prior correction)", "default", dict(data=ck, emotions=SHARED6)),
         ("ferplus / CK+48, 6 shared classes", "ferplus", dict(data=ck, emotions=SHARED6)),
