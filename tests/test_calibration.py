@@ -51,6 +51,22 @@ def test_calibrating_on_the_same_face_maps_it_to_the_typical_resting_face(model)
     assert person.calibrated_on == 1 and "calibrated on 1 faces" in repr(person)
 
 
+def test_calibration_strength_is_the_share_of_the_shift_applied(model):
+    """A mix of expressions moves the model by MIXED_STRENGTH of the shift a resting face would; 0 by nothing."""
+    from emopy.predict.model import MIXED_STRENGTH
+
+    crops = np.stack([cv2.resize(cv2.cvtColor(astronaut(), cv2.COLOR_BGR2GRAY)[82:176, 180:274], (48, 48))])
+    log = lambda m: np.log(m.predict_proba(crops)[0])  # noqa: E731
+    plain = log(model)
+    full = log(model.calibrate(crops, resting=False, strength=1.0, detect=False)) - plain
+    mixed = log(model.calibrate(crops, resting=False, detect=False)) - plain
+    assert np.ptp(full) > 1.0  # the whole shift moves the smile a long way
+    assert np.allclose(mixed - mixed.mean(), MIXED_STRENGTH * (full - full.mean()), atol=1e-4)
+    assert np.allclose(log(model.calibrate(crops, strength=0.0, detect=False)), plain, atol=1e-6)
+    with pytest.raises(ValueError, match="strength must be between 0"):
+        model.calibrate(crops, strength=1.5, detect=False)
+
+
 def test_calibration_keeps_the_subset_and_order():
     sub = FERModel(["calm", "happy"], threads=1)
     face = sub.calibrate(astronaut()).predict(astronaut())[0]

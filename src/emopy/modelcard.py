@@ -16,11 +16,12 @@ FORMAT_VERSION = 1
 FORMAT_KEY, CARD_KEY = "emopy_format", "emopy_card"
 
 
-def check_balance(balance: float) -> float:
-    """A prior correction share as a float, refused outside 0 (off) .. 1 (full correction)."""
-    if not 0.0 <= balance <= 1.0:
-        raise ConfigError(f"balance must be between 0 (off) and 1 (full prior correction), got {balance}")
-    return float(balance)
+def check_share(value: float, name: str = "balance", full: str = "full prior correction") -> float:
+    """A share of a correction (the prior's `balance`, a calibration `strength`) as a float, refused outside
+    0 (off) .. 1 (`full`)."""
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name} must be between 0 (off) and 1 ({full}), got {value}")
+    return float(value)
 
 
 @dataclass(frozen=True)

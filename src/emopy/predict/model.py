@@ -13,7 +13,7 @@ import numpy as np
 from ..emotions import resolve_many, subset_indices
 from ..errors import CalibrationError, EmopyError, ImageDecodeError, ModelFileError
 from ..geometry import largest, to_gray
-from ..modelcard import check_balance
+from ..modelcard import check_share
 from .align import align_face
 from .detect import Detection, FaceDetector, get_detector
 from .inputs import load_image
@@ -54,6 +54,11 @@ class ImageFaces:
     error: str | None = None
 
 
+# Share of the shift `calibrate(resting=False)` applies: chosen by leave-one-subject-out cross-validation on
+# CK+48 (every fold picks 0.125 from 0, 0.125, ..., 1; benchmarks/bench_calibration.py, RESULTS.md).
+MIXED_STRENGTH = 0.125
+
+
 def _is_batch(images) -> bool:
     """Lists, tuples and iterators hold several images; anything else is one image."""
     return isinstance(images, (list, tuple, Iterator))
@@ -88,7 +93,7 @@ class FERModel:
     ):
         self.classifier = Classifier(model, threads=threads, providers=providers)
         card = self.classifier.card
-        balance = check_balance(card.balance if balance is None else balance)
+        balance = check_share(card.balance if balance is None else balance)
         if balance and "prior" not in card.reference:
             raise ModelFileError(
                 f"{card.name}: its card has no class prior for balance=; re-measure it with `emopy measure`"
@@ -162,14 +167,27 @@ class FERModel:
         prior = np.asarray(self.classifier.card.reference["prior"]) if self.balance else 0.0
         return (self.shift if self.shift is not None else 0.0) - self.balance * prior
 
-    def calibrate(self, faces, *, resting: bool = True, detect: bool = True, channels: str = "bgr") -> FERModel:
+    def calibrate(
+        self,
+        faces,
+        *,
+        resting: bool = True,
+        strength: float | None = None,
+        detect: bool = True,
+        channels: str = "bgr",
+    ) -> FERModel:
         """A copy of this model whose probabilities are relative to one person's own baseline.
 
         `faces`: images of that person (paths, arrays, ... as for `predict`; the largest face of each is
         used; detect=False: each image is a face crop, and an N x H x W array is N crops). With `resting`, they show
         the person at rest and are mapped onto the typical neutral face of the validation data; otherwise they
-        are a mix of expressions and are mapped onto the average face. Raises CalibrationError when no face is found.
+        are a mix of expressions and are mapped onto the average face. `strength` (0..1) is the share of that shift
+        applied; None: all of it for resting faces, `MIXED_STRENGTH` for a mix of expressions, whose mean is
+        mostly the expressions shown, not the person. Raises CalibrationError when no face is found.
         """
+        strength = check_share(
+            (1.0 if resting else MIXED_STRENGTH) if strength is None else strength, "strength", "the whole shift"
+        )
         if isinstance(faces, np.ndarray) and faces.ndim == 3 and not detect:  # N x H x W crops, as predict_proba takes
             faces = list(faces)
         items = list(faces) if _is_batch(faces) else [faces]
@@ -194,7 +212,7 @@ class FERModel:
         logp = np.log(np.maximum(self.classifier.predict_proba(np.stack(crops)), 1e-12)).mean(0)
         ref = self.classifier.card.reference.get("rest" if resting else "all")
         out = copy.copy(self)
-        out.shift = (np.asarray(ref, np.float64) if ref else np.zeros_like(logp)) - logp
+        out.shift = strength * ((np.asarray(ref, np.float64) if ref else np.zeros_like(logp)) - logp)
         out.calibrated_on, out.calibration_skipped = len(crops), skipped
         return out
 

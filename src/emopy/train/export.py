@@ -12,7 +12,7 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import require
-from ..modelcard import CARD_KEY, FORMAT_KEY, FORMAT_VERSION, ModelCard, check_balance
+from ..modelcard import CARD_KEY, FORMAT_KEY, FORMAT_VERSION, ModelCard, check_share
 
 torch = require("torch", "train")
 onnx = require("onnx", "train")
@@ -108,7 +108,7 @@ def measure_card(path: str | Path, val=None, test=None, balance: float | None = 
 
     card = Classifier(path).card
     if balance is not None:
-        card = replace(card, balance=check_balance(balance))
+        card = replace(card, balance=check_share(balance))
     fields = card_fields(Classifier(path), val, test, card.balance)[0] if val is not None or test is not None else {}
     card = replace(card, **fields)
     write_card(path, card)
