@@ -48,12 +48,14 @@ def test_subsets_table_figures_and_reuse(exp, subsets_run):
         and "done subsets anger-fear-neutral shipped fer2013" in output
     )
     text = (docs / "experiments.md").read_text()
-    assert "Smoke run" in text and "| anger, fear, neutral | vgg_small | not published |" in text
+    assert "Smoke run" in text and "| anger, fear, neutral | vgg_small | – | – | – |" in text
+    assert str(out) not in text and "the --out folder" in text  # never a machine-local path
     assert "shipped fer2013 (renormalised)" in text and "no neutral (calm) images" in text
     assert (docs / "figures" / "subset-anger-fear-neutral.png").stat().st_size > 1000
     row = json.loads((out / "subsets" / "anger-fear-neutral" / "vgg_small" / "result.json").read_text())
     assert row["test"]["labels"] == ["anger", "fear", "neutral"] and row["ckplus"]["n"] > 0 and row["wall_s"] > 0
-    assert row["ckplus_missing"] == ["neutral"] and row["settings"] == {"epochs": 1, "limit": 32}
+    assert row["ckplus_missing"] == ["neutral"]
+    assert row["settings"] == {"epochs": 1, "limit": 32, "patience": 0, "precision": "fp32"}
     again, _, _ = exp("subsets", *SUBSET)
     assert again.count("reused subsets") == 2 and "done" not in again
 
@@ -65,8 +67,13 @@ def test_published_numbers_beside_ours(exp):
     assert "done subsets fear-happiness-neutral TransferLearningNN" in output
     text = (docs / "experiments.md").read_text()
     row = json.loads((out / "subsets" / "fear-happiness-neutral" / "TransferLearningNN" / "result.json").read_text())
-    ours = f"TransferLearningNN {row['test']['accuracy']:.3f}"
-    assert "| fear, happiness, neutral | TransferLearningNN | 0.484 |" in text  # EmoPy's number in the subset table
+    acc = row["test"]["accuracy"]
+    ours = f"TransferLearningNN {acc:.3f}"
+    # EmoPy's training and validation numbers in the subset table, and ours minus theirs in points
+    assert f"| fear, happiness, neutral | TransferLearningNN | 0.739 | 0.484 | {100 * (acc - 0.484):+.1f} |" in text
+    finding = text.split("### Findings per subset")[1]
+    assert f"- **fear, happiness, neutral** (always answering the majority class: " in finding
+    assert f"TransferLearningNN {acc:.3f} vs EmoPy 0.484 ({100 * (acc - 0.484):+.1f}): " in finding
     published = text.split("## EmoPy's published numbers beside ours")[1]
     assert (
         f"| TransferLearningNN | fear, happiness, neutral | 0.739 | 0.484 | {ours}; shipped fer2013 (renormalised) "
@@ -77,6 +84,16 @@ def test_published_numbers_beside_ours(exp):
     assert "| ConvolutionalNN | anger, disgust | 0.958 | 0.940 | no row of ours yet |" in published
     assert "| ConvolutionalLstmNN | anger, fear, surprise, neutral | 0.645 | 0.512 |" in published
     assert published.count("| ConvolutionalNN | ") == 7 and published.count("| ConvolutionalLstmNN | ") == 9
+
+
+def test_convolutional_lstm_on_still_images(exp):
+    """EmoPy ran ConvolutionalLstmNN on still images: each is a one-frame sequence, trained, exported and scored."""
+    output, out, docs = exp("subsets", "--subsets", "anger,disgust", "--archs", "ConvolutionalLstmNN", "--shipped", "")
+    assert "done subsets anger-disgust ConvolutionalLstmNN" in output
+    row = json.loads((out / "subsets" / "anger-disgust" / "ConvolutionalLstmNN" / "result.json").read_text())
+    assert row["test"]["n"] > 0 and row["ckplus"]["n"] > 0 and row["test"]["labels"] == ["anger", "disgust"]
+    text = (docs / "experiments.md").read_text()
+    assert f"| anger, disgust | ConvolutionalLstmNN | 0.897 | 0.912 | {100 * (row['test']['accuracy'] - 0.9118):+.1f} |" in text
 
 
 def test_baselines(exp, subsets_run):

@@ -24,12 +24,26 @@ DataOpt = Annotated[
 EpochsOpt = Annotated[int, typer.Option("--epochs", help="Training epochs per row.")]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Only the first N images of each split (smoke runs; 0 = all).")]
 ThreadsOpt = Annotated[int, typer.Option("--threads", help="Torch/onnxruntime threads (0 = default).")]
+PatienceOpt = Annotated[
+    int, typer.Option("--patience", help="Stop a row after N epochs without PublicTest gain (0 = off).")
+]
+PrecisionOpt = Annotated[
+    str, typer.Option("--precision", help="fp32, or bf16 autocast (about 2x faster on CPUs with AVX-512 BF16).")
+]
+ArchsOpt = Annotated[str | None, typer.Option("--archs", help="Comma list of trained methods (default: all).")]
 
 
-def _settings(data: Path | None, epochs: int, limit: int, threads: int):
+def _settings(data: Path | None, epochs: int, limit: int, threads: int, patience: int = 0, precision: str = "fp32"):
     from ..experiments.plan import Settings, default_data_dir
 
-    return Settings(data=data or default_data_dir(), epochs=epochs, limit=limit, threads=threads)
+    return Settings(
+        data=data or default_data_dir(),
+        epochs=epochs,
+        limit=limit,
+        threads=threads,
+        patience=patience,
+        precision=precision,
+    )
 
 
 def _finish(out: Path, docs: Path) -> None:
@@ -61,6 +75,8 @@ def subsets_cmd(
     epochs: EpochsOpt = 30,
     limit: LimitOpt = 0,
     threads: ThreadsOpt = 0,
+    patience: PatienceOpt = 0,
+    precision: PrecisionOpt = "fp32",
     subsets: Annotated[
         str | None,
         typer.Option(
@@ -68,7 +84,7 @@ def subsets_cmd(
             "fear,happiness,calm for the methods EmoPy publishes numbers for)."
         ),
     ] = None,
-    archs: Annotated[str | None, typer.Option(help="Comma list of trained methods (default: all).")] = None,
+    archs: ArchsOpt = None,
     shipped: Annotated[
         str, typer.Option(help="Shipped models scored renormalised over each subset ('' for none).")
     ] = "fer2013,ferplus",
@@ -78,7 +94,8 @@ def subsets_cmd(
     from ..experiments.subsets import plan_published, plan_subsets
 
     def plan():
-        settings, methods = _settings(data, epochs, limit, threads), parse_names(archs, ARCHS, "architecture")
+        settings = _settings(data, epochs, limit, threads, patience, precision)
+        methods = parse_names(archs, ARCHS, "architecture")
         models = tuple(s.strip() for s in shipped.split(",") if s.strip())
         rows = plan_subsets(out, settings, parse_subsets(subsets), methods, models)
         return rows if subsets else rows + plan_published(out, settings, methods, models)
@@ -122,6 +139,8 @@ def ablations_cmd(
     epochs: EpochsOpt = 30,
     limit: LimitOpt = 0,
     threads: ThreadsOpt = 0,
+    patience: PatienceOpt = 0,
+    precision: PrecisionOpt = "fp32",
     rows: Annotated[
         str | None, typer.Option(help="Comma list of default, no-augment, balanced, merge-disgust (default: all).")
     ] = None,
@@ -135,7 +154,10 @@ def ablations_cmd(
     def plan():
         model_info(arch)  # an unknown architecture fails before any row runs
         return plan_ablations(
-            out, _settings(data, epochs, limit, threads), parse_names(rows, ABLATIONS, "ablation"), arch
+            out,
+            _settings(data, epochs, limit, threads, patience, precision),
+            parse_names(rows, ABLATIONS, "ablation"),
+            arch,
         )
 
     _run(plan, out, docs)
@@ -146,30 +168,44 @@ def all_cmd(
     out: OutOpt = Path("runs/experiments"),
     docs: DocsOpt = Path("docs"),
     data: DataOpt = None,
-    epochs: EpochsOpt = 8,
+    epochs: EpochsOpt = 30,
     limit: LimitOpt = 0,
     threads: ThreadsOpt = 0,
+    patience: PatienceOpt = 0,
+    precision: PrecisionOpt = "fp32",
+    archs: ArchsOpt = None,
 ) -> None:
-    """Everything docs/experiments.md shows: the subset table, the ablations (ConvolutionalNN; ConvolutionalNNDropout
-    with
-    and without augmentation, its 7-class row being one EmoPy publishes) and the baselines; then the report."""
-    from ..experiments.ablations import ABLATIONS, plan_ablations
+    """Everything docs/experiments.md shows, EmoPy's published comparisons first: the subset table of EmoPy's
+    three models, the augmentation ablation, their 7-class rows; then the other methods, the imbalance ablations
+    and the baselines; then the report. Resumable row by row."""
+    from ..experiments.ablations import plan_ablations
     from ..experiments.baselines import METHODS, plan_baselines
-    from ..experiments.plan import ARCHS, SHIPPED, parse_subsets
+    from ..experiments.plan import ARCHS, EMOPY_MODELS, SHIPPED, parse_names, parse_subsets
     from ..experiments.subsets import plan_published, plan_subsets
 
-    settings = _settings(data, epochs, limit, threads)
-    _run(
-        lambda: (
-            plan_subsets(out, settings, parse_subsets(None), list(ARCHS), SHIPPED)
-            + plan_published(out, settings, list(ARCHS), SHIPPED)
-            + plan_ablations(out, settings, list(ABLATIONS), "ConvolutionalNN")
-            + plan_ablations(out, settings, ["default", "no-augment"], "ConvolutionalNNDropout")
+    def plan():
+        settings, methods = _settings(data, epochs, limit, threads, patience, precision), parse_names(
+            archs, ARCHS, "architecture"
+        )
+        emopy = [m for m in methods if m in EMOPY_MODELS]
+        others = [m for m in methods if m not in EMOPY_MODELS]
+
+        def ablations(names: list[str], models: list[str], only: tuple[str, ...] | None = None) -> list:
+            return [r for m in models if only is None or m in only for r in plan_ablations(out, settings, names, m)]
+
+        conv, seven = ("ConvolutionalNN",), ("ConvolutionalLstmNN", "TransferLearningNN")  # 7-class rows EmoPy has
+        return (
+            plan_subsets(out, settings, parse_subsets(None), emopy, SHIPPED)
+            + plan_published(out, settings, emopy, ())
+            + ablations(["default", "no-augment"], emopy, conv)
+            + ablations(["default"], emopy, seven)
+            + plan_subsets(out, settings, parse_subsets(None), others, ())
+            + ablations(["default", "no-augment"], others, ("ConvolutionalNNDropout",))
+            + ablations(["balanced", "merge-disgust"], emopy, conv)
             + plan_baselines(out, settings, list(METHODS))
-        ),
-        out,
-        docs,
-    )
+        )
+
+    _run(plan, out, docs)
 
 
 @experiments.command("report")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .plan import Settings
+from .plan import ARCHS, Settings
 from .scoring import train_row
 from .store import Row
 
@@ -22,14 +22,16 @@ ABLATIONS: dict[str, tuple[str, dict, dict | None]] = {
 
 
 def plan_ablations(out: Path, settings: Settings, names: list[str], arch: str = "ConvolutionalNN") -> list[Row]:
-    """The ablation rows for `arch`."""
-    fixed = {"epochs": settings.epochs, "limit": settings.limit}
+    """The ablation rows for `arch` (a method of the subset study, e.g. TransferLearningNN with its weights, or
+    any registered architecture)."""
+    fixed = settings.schedule
+    model, kwargs = ARCHS.get(arch, (arch, {}))
     rows = []
     for name in names:
         what, config, merges = ABLATIONS[name]
 
         def go(folder: Path, config=config, merges=merges) -> dict:
-            return train_row(folder, settings, arch, merges=merges, **config)
+            return train_row(folder, settings, model, kwargs, merges=merges, **config)
 
         rows.append(
             Row(

@@ -18,20 +18,24 @@ SUBSETS: tuple[tuple[str, ...], ...] = (
     ("anger", "fear"),
     ("disgust", "surprise"),
 )
-# The one subset EmoPy's README publishes numbers for (its "Performance" table), run with the still-image
-# method it publishes them for (its other one, ConvolutionalLstmNN, is a sequence model).
+# The one subset EmoPy's README publishes numbers for (its "Performance" table), run with the methods it
+# publishes them for.
 PUBLISHED_SUBSET: tuple[str, ...] = ("fear", "happiness", "calm")
-PUBLISHED_METHODS: tuple[str, ...] = ("TransferLearningNN",)
+PUBLISHED_METHODS: tuple[str, ...] = ("TransferLearningNN", "ConvolutionalLstmNN")
 
 # Trained methods: name -> (registered architecture, model kwargs). TransferLearningNN starts
 # from the backbone of our shipped FER+ model (no ImageNet weights can be downloaded here) and,
-# like EmoPy's, keeps the pretrained layers frozen and trains new top layers.
+# like EmoPy's, keeps the pretrained layers frozen and trains new top layers. ConvolutionalLstmNN sees each still
+# image as a one-frame sequence, as EmoPy ran it on FER+ images.
 ARCHS: dict[str, tuple[str, dict]] = {
     "ConvolutionalNN": ("ConvolutionalNN", {}),
+    "ConvolutionalLstmNN": ("ConvolutionalLstmNN", {}),
     "ConvolutionalNNDropout": ("ConvolutionalNNDropout", {}),
     "TransferLearningNN": ("TransferLearningNN", {"weights": "ferplus", "freeze": True}),
     "vgg_small": ("vgg_small", {}),
 }
+# EmoPy's own models, whose published numbers the study compares first.
+EMOPY_MODELS: tuple[str, ...] = ("ConvolutionalNN", "ConvolutionalLstmNN", "TransferLearningNN")
 # Shipped models scored on each subset by renormalising their probabilities over it (no training).
 SHIPPED: tuple[str, ...] = ("fer2013", "ferplus")
 
@@ -66,12 +70,20 @@ EMOPY_PUBLISHED: dict[tuple[str, str], tuple[float, float]] = {
 
 @dataclass(frozen=True)
 class Settings:
-    """Options shared by every row: data folder, epochs, per-split image limit, torch threads."""
+    """Options shared by every row: data folder, schedule (epochs, early-stopping patience on PublicTest,
+    precision), per-split image limit, torch threads."""
 
     data: Path
     epochs: int = 30
     limit: int = 0
     threads: int = 0
+    patience: int = 0
+    precision: str = "fp32"
+
+    @property
+    def schedule(self) -> dict:
+        """What a trained row's result depends on (stored with it; a row made otherwise is not reused)."""
+        return {"epochs": self.epochs, "limit": self.limit, "patience": self.patience, "precision": self.precision}
 
     @property
     def fer2013(self) -> Path:

@@ -81,7 +81,12 @@ def train_row(
     from ..train.trainer import TrainConfig
 
     cfg = TrainConfig(
-        arch=arch, epochs=settings.epochs, threads=settings.threads, model_kwargs=dict(model_kwargs or {})
+        arch=arch,
+        epochs=settings.epochs,
+        patience=settings.patience,
+        precision=settings.precision,
+        threads=settings.threads,
+        model_kwargs=dict(model_kwargs or {}),
     )
     cfg = replace(cfg, **config)
     result = train(

@@ -36,7 +36,7 @@ def plan_subsets(
 ) -> list[Row]:
     """The rows of every subset x (trained method, renormalised shipped model)."""
     rows = []
-    trained_settings = {"epochs": settings.epochs, "limit": settings.limit}
+    trained_settings = settings.schedule
     for emotions in subsets:
         key = subset_key(emotions)
         meta = {"subset": list(emotions), "kind": "trained"}

@@ -85,6 +85,8 @@ class Classifier:
         """
         c = self.card
         faces = np.asarray(faces)
+        if c.frames == 1 and faces.ndim == 3:  # a one-frame sequence model takes still images as they are
+            faces = faces[:, None]
         want = 4 if c.frames else 3
         if faces.ndim != want:
             raise ValueError(

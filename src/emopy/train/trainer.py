@@ -71,6 +71,8 @@ class Trainer:
         self.sizes = [len(h.label_names) for h in heads]
         self.temporal = model_info(config.arch).temporal
         self.input = model_info(config.arch).input  # image size, crop and normalisation of this architecture
+        if self.temporal and images.ndim == 3:  # still images: one-frame sequences, as EmoPy ran ConvolutionalLstmNN
+            images = images[:, None]
         self.images = torch.from_numpy(np.ascontiguousarray(images))
         self.split = split
         self.train_idx = np.flatnonzero(split == "Training")
