@@ -108,9 +108,7 @@ def main() -> None:
             ckplus_calibrated_full=recall_table(truth[keep], calibrated[1.0][keep].argmax(1)),
         )
         if None not in calibrated:
-            out["strength_grid"] = {
-                str(a): recall_table(truth[keep], calibrated[a][keep].argmax(1)) for a in STRENGTHS
-            }
+            out["strength_grid"] = {str(a): recall_table(truth[keep], calibrated[a][keep].argmax(1)) for a in STRENGTHS}
             out["strength_cross_validated"] = cross_validate(calibrated, truth, keep, subj)
         if balance == 0.0:
             out["crude_no_reference"] = recall_table(truth[keep], crude[keep].argmax(1))

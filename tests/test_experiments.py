@@ -72,7 +72,7 @@ def test_published_numbers_beside_ours(exp):
     # EmoPy's training and validation numbers in the subset table, and ours minus theirs in points
     assert f"| fear, happiness, neutral | TransferLearningNN | 0.739 | 0.484 | {100 * (acc - 0.484):+.1f} |" in text
     finding = text.split("### Findings per subset")[1]
-    assert f"- **fear, happiness, neutral** (always answering the majority class: " in finding
+    assert "- **fear, happiness, neutral** (always answering the majority class: " in finding
     assert f"TransferLearningNN {acc:.3f} vs EmoPy 0.484 ({100 * (acc - 0.484):+.1f}): " in finding
     published = text.split("## EmoPy's published numbers beside ours")[1]
     assert (
@@ -93,7 +93,10 @@ def test_convolutional_lstm_on_still_images(exp):
     row = json.loads((out / "subsets" / "anger-disgust" / "ConvolutionalLstmNN" / "result.json").read_text())
     assert row["test"]["n"] > 0 and row["ckplus"]["n"] > 0 and row["test"]["labels"] == ["anger", "disgust"]
     text = (docs / "experiments.md").read_text()
-    assert f"| anger, disgust | ConvolutionalLstmNN | 0.897 | 0.912 | {100 * (row['test']['accuracy'] - 0.9118):+.1f} |" in text
+    assert (
+        f"| anger, disgust | ConvolutionalLstmNN | 0.897 | 0.912 | {100 * (row['test']['accuracy'] - 0.9118):+.1f} |"
+        in text
+    )
 
 
 def test_baselines(exp, subsets_run):

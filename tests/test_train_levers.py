@@ -128,6 +128,36 @@ def test_bf16_only_where_the_cpu_has_it(cli, blob_folders, tmp_path):
         assert res.exit_code == 2 and "needs a CPU with native bf16" in res.output
 
 
+def test_swa_averages_the_weights_of_its_epochs(cli, blob_folders, tmp_path):
+    """--swa-start 1 over 2 epochs: the selected model is the mean of the two epochs' weights (the training
+    itself is unchanged), with batch-norm statistics recomputed for the mean."""
+
+    def run(name: str, epochs: int, *extra) -> dict:
+        res = cli(
+            "train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", epochs, "--schedule", "constant",
+            "--lr", 0.01, "--threads", 1, "--out", tmp_path / name, "--no-export", *extra,
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        return torch.load(tmp_path / name / "checkpoint.pt", weights_only=True)
+
+    one, two, swa = run("one", 1), run("two", 2), run("swa", 2, "--swa-start", 1)
+    assert int(swa["swa"]["n_averaged"]) == 2
+    averaged = [k for k, w in two["model"].items() if k.endswith("weight") and w.dim() > 1]  # conv and linear
+    for k, w in two["model"].items():
+        assert torch.equal(swa["model"][k], w)  # averaging does not change what is trained
+    for k in averaged:
+        assert torch.allclose(swa["swa"][f"module.{k}"], (one["model"][k] + two["model"][k]) / 2, atol=1e-6), k
+    assert len(averaged) > 3 and not torch.allclose(one["model"][averaged[0]], two["model"][averaged[0]])
+    means = [k for k in two["model"] if k.endswith("running_mean")]
+    assert means and not torch.allclose(swa["swa"][f"module.{means[0]}"], two["model"][means[0]])
+    assert [r["averaged_epochs"] for r in swa["history"]] == [1, 2]
+    best = torch.load(tmp_path / "swa" / "best-emotions.pt", weights_only=True)
+    assert best["epoch"] in (1, 2)
+    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 2, "--swa-start", 3,
+              "--out", tmp_path / "bad", "--no-export")  # fmt: skip
+    assert res.exit_code == 2 and "swa_start must be between 1 and epochs (2)" in res.output
+
+
 def test_temperature_fits_an_overconfident_model():
     rng = np.random.default_rng(0)
     truth = rng.integers(0, 4, 4000)

@@ -184,8 +184,9 @@ def all_cmd(
     from ..experiments.subsets import plan_published, plan_subsets
 
     def plan():
-        settings, methods = _settings(data, epochs, limit, threads, patience, precision), parse_names(
-            archs, ARCHS, "architecture"
+        settings, methods = (
+            _settings(data, epochs, limit, threads, patience, precision),
+            parse_names(archs, ARCHS, "architecture"),
         )
         emopy = [m for m in methods if m in EMOPY_MODELS]
         others = [m for m in methods if m not in EMOPY_MODELS]

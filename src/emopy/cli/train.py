@@ -75,6 +75,15 @@ def train_cmd(
     distill: Annotated[
         float, typer.Option(help="Weight of the teachers' predictions in the targets (labels get the rest).")
     ] = 0.5,
+    swa_start: Annotated[
+        int,
+        typer.Option(
+            "--swa-start",
+            help="Average the weights of every epoch from this one on (stochastic weight averaging; batch-norm "
+            "statistics recomputed) and select and export the average; 0 = off. Pair with --schedule constant "
+            "or cosine, e.g. when fine-tuning with --init.",
+        ),
+    ] = 0,
     model_arg: Annotated[
         list[str] | None,
         typer.Option(
@@ -138,6 +147,7 @@ def train_cmd(
         precision=precision,
         teacher=teachers,
         distill=distill if teachers else 0.0,
+        swa_start=swa_start,
         model_kwargs=parse_model_args(model_arg or []),
     )
     try:

@@ -313,9 +313,7 @@ def write_report(out: Path, docs: Path) -> Path:
             "These numbers are not results.**",
             "",
         ]
-    schedules = sorted(
-        {schedule(r["settings"]) for rows in tables.values() for r in rows if "epochs" in r["settings"]}
-    )
+    schedules = sorted({schedule(r["settings"]) for rows in tables.values() for r in rows if "epochs" in r["settings"]})
     if schedules:
         lines += [
             f"Every trained row ran {' or '.join(schedules)} of the emopy trainer's defaults (SGD with Nesterov "

@@ -48,6 +48,7 @@ class TrainConfig:
     precision: str = "fp32"  # fp32 | bf16 (autocast: ~2x faster steps on CPUs with AVX-512 BF16 / AMX)
     teacher: tuple[str, ...] = ()  # distil from these exported models (averaged, flip TTA) ...
     distill: float = 0.0  # ... with this weight on their predictions (the labels get 1 - distill)
+    swa_start: int = 0  # average the weights of every epoch from this one on (SWA) and select the average; 0 = off
     model_kwargs: dict = field(default_factory=dict)
 
 
@@ -116,6 +117,12 @@ class Trainer:
                 "--precision bf16 needs a CPU with native bf16 (AVX512_BF16 or AMX); this one would "
                 "emulate it about 10x slower than fp32 (benchmarks/RESULTS.md); use fp32"
             )
+        if config.swa_start < 0 or config.swa_start > config.epochs:
+            raise ConfigError(
+                f"swa_start must be between 1 and epochs ({config.epochs}) or 0 (off), got {config.swa_start}"
+            )
+        # the running average of the weights (stochastic weight averaging); its batch-norm statistics are recomputed
+        self.swa = torch.optim.swa_utils.AveragedModel(self.model) if config.swa_start else None
         self.epoch = 0
         self.best: dict[str, float] = {h.name: -1.0 for h in heads}
         self.history: list[dict] = []
@@ -178,13 +185,14 @@ class Trainer:
         return total
 
     @torch.no_grad()
-    def predict_logits(self, idx: np.ndarray, batch: int = 512) -> torch.Tensor:
-        self.model.eval()
-        outs = [self.model(self.batch_input(idx[i : i + batch], False)) for i in range(0, len(idx), batch)]
+    def predict_logits(self, idx: np.ndarray, batch: int = 512, model=None) -> torch.Tensor:
+        model = model or self.model
+        model.eval()
+        outs = [model(self.batch_input(idx[i : i + batch], False)) for i in range(0, len(idx), batch)]
         return torch.cat(outs) if outs else torch.zeros(0, sum(self.sizes))
 
-    def accuracy(self, idx: np.ndarray) -> dict[str, float]:
-        logits = self.predict_logits(idx)
+    def accuracy(self, idx: np.ndarray, model=None) -> dict[str, float]:
+        logits = self.predict_logits(idx, model=model)
         out = {}
         for k, part in enumerate(logits.split(self.sizes, dim=1)):
             m = self.heads[k].mask[idx]
@@ -204,6 +212,7 @@ class Trainer:
             "epoch": self.epoch,
             "best": self.best,
             "history": self.history,
+            **({"swa": self.swa.state_dict()} if self.swa is not None else {}),
         }
 
     def save(self, path: Path, payload: dict) -> None:
@@ -235,6 +244,8 @@ class Trainer:
         self.opt.load_state_dict(state["opt"])
         self.sched.load_state_dict(state["sched"])
         self.epoch, self.best, self.history = state["epoch"], state["best"], state["history"]
+        if self.swa is not None and "swa" in state:
+            self.swa.load_state_dict(state["swa"])
         return True
 
     # ---- loop ----------------------------------------------------------------------------
@@ -282,6 +293,17 @@ class Trainer:
         total, n = distributed.all_sum([total, n])
         return total / max(n, 1)
 
+    def selected(self):
+        """The model this epoch is judged and saved as: the weights just trained, or from `swa_start` on their
+        running average, with batch-norm statistics recomputed over the Training images (every process the same)."""
+        if self.swa is None or self.epoch < self.cfg.swa_start:
+            return self.model
+        self.swa.update_parameters(self.model)
+        batches = (self.batch_input(self.train_idx[i : i + 512], False) for i in range(0, len(self.train_idx), 512))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16"):
+            torch.optim.swa_utils.update_bn(batches, self.swa.module)
+        return self.swa.module
+
     def checksums(self) -> list[float]:
         """Sum of all weights, per process: equal on every rank when data-parallel training is in sync."""
         local = float(sum(p.detach().double().sum() for p in self.model.state_dict().values() if p.is_floating_point()))
@@ -297,7 +319,8 @@ class Trainer:
             t0 = time.time()
             loss = self.train_epoch()
             self.epoch += 1
-            val = self.accuracy(self.val_idx) if len(self.val_idx) else {}
+            model = self.selected()
+            val = self.accuracy(self.val_idx, model) if len(self.val_idx) else {}
             row = {
                 "epoch": self.epoch,
                 "train_loss": round(loss, 5),
@@ -308,19 +331,21 @@ class Trainer:
             row.update({f"val_acc_{k}": round(v, 5) for k, v in val.items()})
             if self.world.distributed:
                 row.update(processes=self.world.size, weight_checksums=self.checksums())
+            if model is not self.model:
+                row["averaged_epochs"] = int(self.swa.n_averaged)
             improved_first = False
             for k, v in val.items():
                 if v > self.best[k]:
                     self.best[k] = v
                     self.save(
-                        self.out / f"best-{k}.pt", {"model": self.model.state_dict(), "epoch": self.epoch, "val_acc": v}
+                        self.out / f"best-{k}.pt", {"model": model.state_dict(), "epoch": self.epoch, "val_acc": v}
                     )
                     improved_first |= k == self.heads[0].name
             if not val:  # nothing to select on: the last epoch is the model
                 for h in self.heads:
                     self.save(
                         self.out / f"best-{h.name}.pt",
-                        {"model": self.model.state_dict(), "epoch": self.epoch, "val_acc": None},
+                        {"model": model.state_dict(), "epoch": self.epoch, "val_acc": None},
                     )
             self.history.append(row)
             self.save(self.out / "checkpoint.pt", self.state())
