@@ -268,6 +268,7 @@ def test_slow_body_gets_408(server):
     answer += read_all(sock)  # the JSON body may come in a second packet; then the server closes
     sock.close()
     assert answer.startswith(b"HTTP/1.1 408") and b"EMOPY_BODY_TIMEOUT_S" in answer, answer[:300]
+    assert b"connection: close" in answer.lower()  # the rest of the body is not waited for
     assert time.monotonic() - t0 < 5
 
 

@@ -27,7 +27,7 @@ from ..errors import (
 )
 from .db import make_engine, migrate, purge_expired
 from .inference import Decoder
-from .limits import BodyLimit
+from .limits import CLOSE, BodyLimit
 from .predictor import Predictor
 from .routers import feedback, health, images, predict, stories, ws
 from .settings import Settings, get_settings
@@ -45,9 +45,9 @@ STATUS = {
 
 
 async def _emopy_error(_request: Request, exc: Exception) -> JSONResponse:
-    """An EmopyError as a JSON 4xx naming the problem."""
+    """An EmopyError as a JSON 4xx naming the problem; a body refused half-read (408, 413) also ends the connection."""
     code = next((c for t, c in STATUS.items() if isinstance(exc, t)), 400)
-    return JSONResponse({"detail": str(exc)}, status_code=code)
+    return JSONResponse({"detail": str(exc)}, status_code=code, headers=CLOSE if code in (408, 413) else None)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

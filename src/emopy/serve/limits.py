@@ -9,6 +9,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import BodyTooSlow, PayloadTooLarge
 
+# On an answer given before the body was read: the rest of it is not waited for, the connection ends (RFC 9110).
+CLOSE = {"Connection": "close"}
+
 
 class BodyLimit:
     """Refuse HTTP bodies larger than `max_bytes` (by Content-Length up front, else while streaming) or slower than
@@ -22,12 +25,12 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         length = dict(scope["headers"]).get(b"content-length", b"0")
         if not length.isdigit():
-            return await JSONResponse({"detail": "the Content-Length header is not a number"}, status_code=400)(
-                scope, receive, send
-            )
+            return await JSONResponse(
+                {"detail": "the Content-Length header is not a number"}, status_code=400, headers=CLOSE
+            )(scope, receive, send)
         if int(length) > self.max_bytes:
             why = f"request body of {int(length)} bytes is over the limit of {self.max_bytes}"
-            return await JSONResponse({"detail": why}, status_code=413)(scope, receive, send)
+            return await JSONResponse({"detail": why}, status_code=413, headers=CLOSE)(scope, receive, send)
         seen, complete = 0, False
         deadline = asyncio.get_running_loop().time() + self.timeout_s
 
