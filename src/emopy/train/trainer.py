@@ -186,7 +186,7 @@ class Trainer:
 
     @torch.no_grad()
     def predict_logits(self, idx: np.ndarray, batch: int = 512, model=None) -> torch.Tensor:
-        model = model or self.model
+        model = self.model if model is None else model
         model.eval()
         outs = [model(self.batch_input(idx[i : i + batch], False)) for i in range(0, len(idx), batch)]
         return torch.cat(outs) if outs else torch.zeros(0, sum(self.sizes))
