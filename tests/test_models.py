@@ -13,6 +13,7 @@ from emopy.models import UnknownModelError, create_model, list_models, model_inf
 EXPECTED = {
     "vgg_small",
     "vgg_wide",
+    "resnet_face",
     "ConvolutionalNN",
     "ConvolutionalNNDropout",
     "TimeDelayConvNN",

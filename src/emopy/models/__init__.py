@@ -4,7 +4,7 @@ from ..errors import require
 
 require("torch", "train")
 
-from . import emopy_nets, temporal, transfer, vgg  # noqa: E402,F401  (importing registers)
+from . import emopy_nets, resnet, temporal, transfer, vgg  # noqa: E402,F401  (importing registers)
 from ._registry import InputConfig, ModelInfo, UnknownModelError, create_model, list_models, model_info, register_model  # noqa: E402
 
 __all__ = [
