@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ._pooled import PooledNet
 from ._registry import register_model
 
 
@@ -32,7 +33,7 @@ class BasicBlock(nn.Module):
         return self.relu(self.body(x) + self.shortcut(x))
 
 
-class ResNetFace(nn.Module):
+class ResNetFace(PooledNet):
     """Stem, residual stages, global average pool, dropout, linear classifier."""
 
     def __init__(
@@ -44,24 +45,13 @@ class ResNetFace(nn.Module):
         dropout: float = 0.3,
         in_chans: int = 1,
     ):
-        super().__init__()
         layers: list[nn.Module] = [*_conv_bn(in_chans, widths[0], stem_stride), nn.ReLU(inplace=True)]
         cin = widths[0]
         for i, (w, n) in enumerate(zip(widths, blocks)):
             for j in range(n):
                 layers.append(BasicBlock(cin, w, 2 if i > 0 and j == 0 else 1))
                 cin = w
-        self.features = nn.Sequential(*layers)
-        self.num_features = cin
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(cin, num_classes)
-
-    def forward_features(self, x):
-        return self.pool(self.features(x)).flatten(1)
-
-    def forward(self, x):
-        return self.head(self.dropout(self.forward_features(x)))
+        super().__init__(nn.Sequential(*layers), cin, num_classes, dropout)
 
 
 @register_model("resnet_face")

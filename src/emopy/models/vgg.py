@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from ._pooled import PooledNet
 from ._registry import register_model
 
 
@@ -22,28 +23,17 @@ def _stage(cin: int, cout: int, convs: int) -> list[nn.Module]:
     return layers + [nn.MaxPool2d(2)]
 
 
-class VGGFace(nn.Module):
+class VGGFace(PooledNet):
     """Conv stages, global average pool, dropout, linear classifier."""
 
     def __init__(
         self, num_classes: int, widths=(32, 64, 128, 256), convs: int = 2, dropout: float = 0.3, in_chans: int = 1
     ):
-        super().__init__()
         layers, cin = [], in_chans
         for w in widths:
             layers += _stage(cin, w, convs)
             cin = w
-        self.features = nn.Sequential(*layers)
-        self.num_features = cin
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(cin, num_classes)
-
-    def forward_features(self, x):
-        return self.pool(self.features(x)).flatten(1)
-
-    def forward(self, x):
-        return self.head(self.dropout(self.forward_features(x)))
+        super().__init__(nn.Sequential(*layers), cin, num_classes, dropout)
 
 
 @register_model("vgg_small")
