@@ -99,6 +99,12 @@ def test_convolutional_lstm_on_still_images(exp):
         f"| anger, disgust | ConvolutionalLstmNN | 0.897 | 0.912 | {100 * (row['test']['accuracy'] - 0.9118):+.1f} |"
         in text
     )
+    # a shortfall names the class the row loses most on, with its share of the test faces
+    finding = next(x for x in text.split("### Findings per subset")[1].splitlines() if "**anger, disgust**" in x)
+    per = row["test"]["per_class"]
+    weakest = min(per, key=lambda k: per[k]["recall"])
+    clause = f"its weakest class is {weakest}, recall {per[weakest]['recall']:.2f} on "
+    assert (clause in finding) == (row["test"]["accuracy"] < 0.9118), finding
 
 
 def test_baselines(exp, subsets_run):

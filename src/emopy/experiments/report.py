@@ -153,10 +153,18 @@ def _majority(row: dict) -> float:
     return max(counts) / max(sum(counts), 1)
 
 
+def _weakest(row: dict) -> str:
+    """The row's lowest-recall PrivateTest class and its share of the faces: where a shortfall comes from."""
+    per = row["test"]["per_class"]
+    label = min(per, key=lambda k: per[k]["recall"])
+    share = per[label]["support"] / max(sum(v["support"] for v in per.values()), 1)
+    return f"its weakest class is {label}, recall {per[label]['recall']:.2f} on {share:.0%} of the test faces"
+
+
 def findings(key: str, rows: list[dict]) -> list[str]:
     """One line per subset: each EmoPy model's number against our row of it, by how much, and where the gap
     comes from: when no model of ours (shipped ones included) reaches EmoPy's number on FER2013's labels, the
-    protocol; otherwise the method or its schedule."""
+    protocol; otherwise the method or its schedule; and, for a shortfall, the class it loses most on."""
     mine = [r for r in rows if subset_key(r["subset"]) == key]
     best = max(mine, key=lambda r: r["test"]["accuracy"])
     parts = []
@@ -173,12 +181,13 @@ def findings(key: str, rows: list[dict]) -> list[str]:
         elif best["test"]["accuracy"] < theirs[1]:
             verdict = (
                 f"falls short by {-gap:.1f} points; no model of ours reaches EmoPy's number on FER2013's labels "
-                f"(best: {best['method']} {best['test']['accuracy']:.3f}), so the gap is the protocol"
+                f"(best: {best['method']} {best['test']['accuracy']:.3f}), so the gap is the protocol; "
+                + _weakest(ours)
             )
         else:
             verdict = (
                 f"falls short by {-gap:.1f} points while {best['method']} reaches {best['test']['accuracy']:.3f}: "
-                "the method (or its schedule) is behind"
+                "the method (or its schedule) is behind; " + _weakest(ours)
             )
         parts.append(f"{method} {acc:.3f} vs EmoPy {theirs[1]:.3f} ({gap:+.1f}): {verdict}")
     if not parts:
