@@ -288,3 +288,16 @@ def test_quantize_command_keeps_the_card_and_the_predictions(cli, blob_run, blob
     a, b = fp32.predict_proba(faces), int8.predict_proba(faces)
     assert (a.argmax(1) == b.argmax(1)).mean() >= 0.95
     assert json.loads(out.with_suffix(".json").read_text())["name"] == "vgg_small.emotions.int8"
+
+
+def test_quantize_percentile_ranges_and_a_bad_method(cli, blob_run, blob_folders, tmp_path):
+    src, out = blob_run / "vgg_small.emotions.onnx", tmp_path / "p.int8.onnx"
+    common = ("quantize", "--model", src, "--data", blob_folders, "-n", 64)
+    res = cli(*common, "--out", out, "--calibration", "percentile")
+    assert res.exit_code == 0, res.output
+    int8 = Classifier(out, threads=1)
+    assert int8.card.training["quantized"].endswith("64 calibration faces, percentile ranges")
+    assert int8.card.metrics["test"]["accuracy"] >= 0.9
+    res = cli(*common, "--out", tmp_path / "x.onnx", "--calibration", "kl")
+    assert res.exit_code != 0 and "unknown calibration method 'kl'" in res.output
+    assert not (tmp_path / "x.onnx").exists()

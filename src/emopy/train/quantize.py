@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from ..data.dataset import Dataset
-from ..errors import require
+from ..errors import EmopyError, require
 from ..predict.runtime import Classifier
 from .export import measure_card, write_card
+
+CALIBRATION_METHODS = ("minmax", "percentile")
 
 
 def quantize_model(
@@ -25,11 +27,15 @@ def quantize_model(
     batch: int = 64,
     val: Dataset | None = None,
     test: Dataset | None = None,
+    method: str = "minmax",
 ) -> Path:
     """Write an int8 copy of `src` to `dst`, calibrated on face crops `calibration` (N x H x W uint8).
 
-    With `val`/`test`, the copy's card gets its own measured metrics (as `emopy train` records them).
+    `method`: activation ranges from the calibration faces' "minmax", or their 99.99th "percentile" (clips
+    outliers). With `val`/`test`, the copy's card gets its own measured metrics (as `emopy train` records them).
     """
+    if method not in CALIBRATION_METHODS:
+        raise EmopyError(f"unknown calibration method {method!r}; choose one of {', '.join(CALIBRATION_METHODS)}")
     q = require("onnxruntime.quantization", "train")
     clf = Classifier(src)
     x = clf.preprocess(calibration)
@@ -53,6 +59,8 @@ def quantize_model(
             activation_type=q.QuantType.QUInt8,
             weight_type=q.QuantType.QInt8,
             reduce_range=True,
+            calibrate_method=q.CalibrationMethod.Percentile if method == "percentile" else q.CalibrationMethod.MinMax,
+            extra_options={"CalibPercentile": 99.99},
         )  # 7-bit weights: no u8s8 overflow on CPUs without VNNI (AVX2)
     card = replace(
         clf.card,
@@ -60,7 +68,10 @@ def quantize_model(
         metrics={},
         temperature=1.0,
         reference={},
-        training={**clf.card.training, "quantized": f"int8 static QDQ, per-channel, {len(x)} calibration faces"},
+        training={
+            **clf.card.training,
+            "quantized": f"int8 static QDQ, per-channel, {len(x)} calibration faces, {method} ranges",
+        },
     )
     write_card(dst, card)
     measure_card(dst, val, test)
