@@ -105,6 +105,9 @@ def test_convolutional_lstm_on_still_images(exp):
     weakest = min(per, key=lambda k: per[k]["recall"])
     clause = f"its weakest class is {weakest}, recall {per[weakest]['recall']:.2f} on "
     assert (clause in finding) == (row["test"]["accuracy"] < 0.9118), finding
+    answered = [lab for lab, col in zip(row["test"]["labels"], zip(*row["test"]["confusion_matrix"])) if sum(col)]
+    one = f"of the test faces, as it answers {answered[0]} for every face" if len(answered) == 1 else None
+    assert (one is not None and one in finding) == (len(answered) == 1 and clause in finding), finding
 
 
 def test_baselines(exp, subsets_run):
@@ -161,3 +164,24 @@ def test_failed_row_is_skipped_and_retried(tmp_path):
     assert any("failed t broken: RuntimeError: no backbone" in str(c) for c in calls)
     rows, _ = run_rows([ok], log=calls.append)
     assert rows[0]["wall_s"] >= 0 and calls[-1].startswith("reused t ok")
+
+
+def test_a_shortfall_says_where_it_comes_from():
+    """A row below EmoPy's number: the finding names its weakest class, a one-class answer and an early stop."""
+    from emopy.experiments.report import findings
+
+    def row(method, cm, epochs_run):
+        labels = ["anger", "disgust"]
+        per = {lab: {"recall": cm[i][i] / sum(cm[i]), "support": sum(cm[i])} for i, lab in enumerate(labels)}
+        acc = (cm[0][0] + cm[1][1]) / sum(map(sum, cm))
+        test = {"accuracy": acc, "labels": labels, "confusion_matrix": cm, "per_class": per}
+        return {"subset": labels, "method": method, "test": test, "settings": {"epochs": 30}, "epochs_run": epochs_run}
+
+    rows = [row("ConvolutionalNN", [[90, 0], [10, 0]], 7), row("TransferLearningNN", [[89, 1], [4, 6]], 30)]
+    (line,) = findings("anger-disgust", rows)
+    assert "ConvolutionalNN 0.900 vs EmoPy 0.940 (-4.0): falls short by 4.0 points" in line
+    assert (
+        "its weakest class is disgust, recall 0.00 on 10% of the test faces, as it answers anger for every face; "
+        "early stopping ended it at epoch 7 of 30" in line
+    )
+    assert "TransferLearningNN 0.950 vs EmoPy 0.909 (+4.1): beats it, by less than 10 points" in line

@@ -153,12 +153,20 @@ def _majority(row: dict) -> float:
     return max(counts) / max(sum(counts), 1)
 
 
-def _weakest(row: dict) -> str:
-    """The row's lowest-recall PrivateTest class and its share of the faces: where a shortfall comes from."""
+def _shortfall(row: dict) -> str:
+    """Where a row's shortfall shows: its lowest-recall class (and that class's share of the test faces), whether
+    it answers one class for every face, and whether early stopping ended it before its planned epochs."""
     per = row["test"]["per_class"]
     label = min(per, key=lambda k: per[k]["recall"])
     share = per[label]["support"] / max(sum(v["support"] for v in per.values()), 1)
-    return f"its weakest class is {label}, recall {per[label]['recall']:.2f} on {share:.0%} of the test faces"
+    text = f"its weakest class is {label}, recall {per[label]['recall']:.2f} on {share:.0%} of the test faces"
+    answered = [lab for lab, col in zip(row["test"]["labels"], zip(*row["test"]["confusion_matrix"])) if sum(col)]
+    if len(answered) == 1:
+        text += f", as it answers {answered[0]} for every face"
+    planned = row.get("settings", {}).get("epochs")
+    if planned and row.get("epochs_run", planned) < planned:
+        text += f"; early stopping ended it at epoch {row['epochs_run']} of {planned}"
+    return text
 
 
 def findings(key: str, rows: list[dict]) -> list[str]:
@@ -182,12 +190,12 @@ def findings(key: str, rows: list[dict]) -> list[str]:
             verdict = (
                 f"falls short by {-gap:.1f} points; no model of ours reaches EmoPy's number on FER2013's labels "
                 f"(best: {best['method']} {best['test']['accuracy']:.3f}), so the gap is the protocol; "
-                + _weakest(ours)
+                + _shortfall(ours)
             )
         else:
             verdict = (
                 f"falls short by {-gap:.1f} points while {best['method']} reaches {best['test']['accuracy']:.3f}: "
-                "the method (or its schedule) is behind; " + _weakest(ours)
+                "the method (or its schedule) is behind; " + _shortfall(ours)
             )
         parts.append(f"{method} {acc:.3f} vs EmoPy {theirs[1]:.3f} ({gap:+.1f}): {verdict}")
     if not parts:
