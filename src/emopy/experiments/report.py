@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -155,7 +156,8 @@ def _majority(row: dict) -> float:
 
 def _shortfall(row: dict) -> str:
     """Where a row's shortfall shows: its lowest-recall class (and that class's share of the test faces), whether
-    it answers one class for every face, and whether early stopping ended it before its planned epochs."""
+    it answers one class for every face, whether it barely learned (final training loss near that of a uniform
+    guess, ln k), and whether early stopping ended it before its planned epochs."""
     per = row["test"]["per_class"]
     label = min(per, key=lambda k: per[k]["recall"])
     share = per[label]["support"] / max(sum(v["support"] for v in per.values()), 1)
@@ -163,6 +165,9 @@ def _shortfall(row: dict) -> str:
     answered = [lab for lab, col in zip(row["test"]["labels"], zip(*row["test"]["confusion_matrix"])) if sum(col)]
     if len(answered) == 1:
         text += f", as it answers {answered[0]} for every face"
+    chance = math.log(len(per))
+    if row.get("curve") and row["curve"][-1]["train_loss"] >= 0.9 * chance:
+        text += f"; its training loss ended at {row['curve'][-1]['train_loss']:.3f}, near chance ({chance:.3f})"
     planned = row.get("settings", {}).get("epochs")
     if planned and row.get("epochs_run", planned) < planned:
         text += f"; early stopping ended it at epoch {row['epochs_run']} of {planned}"

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..errors import ConfigError
 
 RESULT = "result.json"
+CURVE = "metrics.json"
 
 
 @dataclass(frozen=True)
@@ -70,5 +71,13 @@ def run_rows(rows: list[Row], log: Callable[[str], None] = print) -> tuple[list[
 
 
 def load_rows(out: Path, table: str) -> list[dict]:
-    """Every stored row of one table (subsets, baselines, ablations) under the run root."""
-    return [json.loads(p.read_text()) for p in sorted((Path(out) / table).glob(f"**/{RESULT}"))]
+    """Every stored row of one table (subsets, baselines, ablations) under the run root; a trained row's learning
+    curve (its `metrics.json`, one dict per epoch) comes with it as `curve`."""
+    rows = []
+    for path in sorted((Path(out) / table).glob(f"**/{RESULT}")):
+        row = json.loads(path.read_text())
+        curve = path.with_name(CURVE)
+        if curve.is_file():
+            row["curve"] = json.loads(curve.read_text())
+        rows.append(row)
+    return rows
