@@ -291,9 +291,10 @@ def quantize_cmd(
     import numpy as np
 
     from ..errors import EmopyError
-    from ..train.quantize import quantize_model
+    from ..train.quantize import check_method, quantize_model
 
     try:
+        check_method(calibration)
         splits = _splits(data, ferplus_labels)
         calib = splits["Training"]
         pick = np.random.default_rng(0).permutation(len(calib))[:n]

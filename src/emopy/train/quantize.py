@@ -20,6 +20,13 @@ from .export import measure_card, write_card
 CALIBRATION_METHODS = ("minmax", "percentile")
 
 
+def check_method(method: str) -> str:
+    """`method` if it names a calibration method, else a clear error (before any data is loaded)."""
+    if method not in CALIBRATION_METHODS:
+        raise EmopyError(f"unknown calibration method {method!r}; choose one of {', '.join(CALIBRATION_METHODS)}")
+    return method
+
+
 def quantize_model(
     src: str | Path,
     dst: str | Path,
@@ -34,8 +41,7 @@ def quantize_model(
     `method`: activation ranges from the calibration faces' "minmax", or their 99.99th "percentile" (clips
     outliers). With `val`/`test`, the copy's card gets its own measured metrics (as `emopy train` records them).
     """
-    if method not in CALIBRATION_METHODS:
-        raise EmopyError(f"unknown calibration method {method!r}; choose one of {', '.join(CALIBRATION_METHODS)}")
+    check_method(method)
     q = require("onnxruntime.quantization", "train")
     clf = Classifier(src)
     x = clf.preprocess(calibration)
