@@ -53,6 +53,7 @@ def main() -> None:
         ferplus_labels=args.data / "ferplus/fer2013new.csv" if args.ferplus else None,
     )
     ds = full.select_split(args.split)
+    val = full.select_split("PublicTest") if args.select else None
     models = [Classifier(m) for m in args.models]
     labels = models[0].labels
     if any(m.labels != labels for m in models):
@@ -66,8 +67,7 @@ def main() -> None:
             "single": [round(float((pr.argmax(1) == truth).mean()), 4) for pr in probs],
             "ensemble": round(float((sum(probs).argmax(1) == truth).mean()), 4),
         }
-        if args.select:
-            val = full.select_split("PublicTest")
+        if val is not None:
             val_probs = [m.predict_proba(val.images, tta=tta) for m in models]
             chosen = greedy(val_probs, truth_of(val, labels), 2 * len(models))
             mix = sum(probs[i] for i in chosen)
