@@ -15,6 +15,7 @@ from emopy.errors import ConfigError  # noqa: E402
 from emopy.models.transfer import weights_state  # noqa: E402
 from emopy.predict.runtime import Classifier, with_temperature  # noqa: E402
 from emopy.train.evaluate import calibration_error, fit_temperature  # noqa: E402
+from emopy.train.mix import mix_batch  # noqa: E402
 
 
 def test_crop_flip_erase_take_windows_of_the_padded_image():
@@ -156,6 +157,36 @@ def test_swa_averages_the_weights_of_its_epochs(cli, blob_folders, tmp_path):
     res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 2, "--swa-start", 3,
               "--out", tmp_path / "bad", "--no-export")  # fmt: skip
     assert res.exit_code == 2 and "swa_start must be between 1 and epochs (2)" in res.output
+
+
+def test_mixup_and_cutmix_blend_faces_in_the_shares_of_their_targets():
+    torch.manual_seed(0)
+    x = torch.arange(8, dtype=torch.float32).view(8, 1, 1, 1).repeat(1, 1, 44, 44)  # face k: every pixel k
+    same, partner, lam = mix_batch(x, 0.0, 0.0)
+    assert same is x and lam == 1.0 and torch.equal(partner, torch.arange(8))
+    mixed, partner, lam = mix_batch(x, 0.4, 0.0)
+    assert 0 < lam < 1 and sorted(partner.tolist()) == list(range(8)) and (partner != torch.arange(8)).all()
+    assert torch.allclose(mixed, lam * x + (1 - lam) * x[partner])
+    cut_seen = 0
+    for _ in range(20):
+        out, partner, lam = mix_batch(x, 0.0, 1.0)
+        own, other = out == x, out == x[partner]
+        assert (own | other).all()  # every pixel is one face's or the other's, never a blend
+        assert other.float().mean(dim=(1, 2, 3)).sub(1 - lam).abs().max() < 1e-6  # target share = area share
+        cut_seen += lam < 1
+    assert cut_seen > 10
+
+
+def test_train_with_mixup_and_cutmix(cli, blob_folders, tmp_path):
+    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 1, "--mixup", 0.4, "--cutmix", 1.0,
+              "--threads", 1, "--out", tmp_path / "mix", "--no-export")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    ckpt = torch.load(tmp_path / "mix" / "checkpoint.pt", weights_only=True)
+    assert ckpt["config"]["mixup"] == 0.4 and ckpt["config"]["cutmix"] == 1.0
+    assert np.isfinite(ckpt["history"][0]["train_loss"])
+    res = cli("train", "--arch", "vgg_small", "--data", tmp_path / "no-such-data", "--cutmix", -1,
+              "--out", tmp_path / "bad", "--no-export")  # fmt: skip
+    assert res.exit_code == 2 and "--cutmix must be >= 0" in res.output  # refused before the (missing) data
 
 
 def test_temperature_fits_an_overconfident_model():

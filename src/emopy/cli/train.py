@@ -84,6 +84,16 @@ def train_cmd(
             "or cosine, e.g. when fine-tuning with --init.",
         ),
     ] = 0,
+    mixup: Annotated[
+        float, typer.Option(help="Mixup: blend pairs of faces and their targets, share ~ Beta(alpha, alpha); 0 = off.")
+    ] = 0.0,
+    cutmix: Annotated[
+        float,
+        typer.Option(
+            help="CutMix: paste a box of another face, targets by area, share ~ Beta(alpha, alpha); 0 = off. "
+            "With --mixup too, each batch uses one of the two."
+        ),
+    ] = 0.0,
     model_arg: Annotated[
         list[str] | None,
         typer.Option(
@@ -125,6 +135,7 @@ def train_cmd(
             args.append(a)
         raise typer.Exit(relaunch(nproc, args))
     from ..models import model_info
+    from ..train.mix import check_alphas
     from ..train.run import train
     from ..train.trainer import TrainConfig
 
@@ -148,10 +159,13 @@ def train_cmd(
         teacher=teachers,
         distill=distill if teachers else 0.0,
         swa_start=swa_start,
+        mixup=mixup,
+        cutmix=cutmix,
         model_kwargs=parse_model_args(model_arg or []),
     )
     try:
-        model_info(arch)  # an unknown architecture fails before the data is loaded
+        model_info(arch)  # an unknown architecture or a bad alpha fails before the data is loaded
+        check_alphas(mixup, cutmix)
         result = train(
             cfg,
             data,

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm  # noqa: E402
 from ..data.augment import build_augment  # noqa: E402
 from ..models import create_model, model_info  # noqa: E402
 from . import distributed  # noqa: E402
+from .mix import check_alphas, mix_batch  # noqa: E402
 from .tasks import Head  # noqa: E402
 
 
@@ -49,6 +50,8 @@ class TrainConfig:
     teacher: tuple[str, ...] = ()  # distil from these exported models (averaged, flip TTA) ...
     distill: float = 0.0  # ... with this weight on their predictions (the labels get 1 - distill)
     swa_start: int = 0  # average the weights of every epoch from this one on (SWA) and select the average; 0 = off
+    mixup: float = 0.0  # Beta alpha of mixup (blend whole faces and their targets); 0 = off
+    cutmix: float = 0.0  # Beta alpha of CutMix (paste a box of another face); 0 = off; with mixup, one per batch
     model_kwargs: dict = field(default_factory=dict)
 
 
@@ -121,6 +124,7 @@ class Trainer:
             raise ConfigError(
                 f"swa_start must be between 1 and epochs ({config.epochs}) or 0 (off), got {config.swa_start}"
             )
+        check_alphas(config.mixup, config.cutmix)
         # the running average of the weights (stochastic weight averaging); its batch-norm statistics are recomputed
         self.swa = torch.optim.swa_utils.AveragedModel(self.model) if config.swa_start else None
         self.epoch = 0
@@ -279,10 +283,12 @@ class Trainer:
             idx = order[i : i + bs]
             if len(idx) < 2:  # (shards have equal lengths, so every process skips the same step)
                 continue
-            x = self.batch_input(idx, True)
+            x, partner, lam = mix_batch(self.batch_input(idx, True), self.cfg.mixup, self.cfg.cutmix)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16"):
-                logits = self.net(x)
-            loss = self.loss(logits.float(), idx)
+                logits = self.net(x).float()
+            loss = self.loss(logits, idx)
+            if lam < 1:  # a blend of two faces learns both targets in its shares
+                loss = lam * loss + (1 - lam) * self.loss(logits, idx[partner.numpy()])
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
