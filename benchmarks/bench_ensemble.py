@@ -1,9 +1,11 @@
 """Test accuracy of single models and of their probability-averaged ensemble, with and without TTA.
 
 Run: python benchmarks/bench_ensemble.py --models fer2013 runs/x/vgg_small.fer2013.onnx [--ferplus] [--split
-PrivateTest] [--select]
+PrivateTest] [--select] [--stack]
 All models must share one label list; --ferplus scores on FER+ majority labels, else FER2013's. --select also picks
-members greedily on PublicTest (forward selection with replacement, Caruana et al. 2004) and scores that mix on --split.
+members greedily on PublicTest (forward selection with replacement, Caruana et al. 2004) and scores that mix on --split;
+--stack fits a multinomial logistic regression on the members' log-probabilities on PublicTest (its strength by 5-fold
+cross-validation there) and scores it on --split.
 """
 
 from __future__ import annotations
@@ -38,12 +40,25 @@ def greedy(probs: list[np.ndarray], truth: np.ndarray, steps: int) -> list[int]:
     return chosen
 
 
+def stack(val_probs: list[np.ndarray], val_truth: np.ndarray, probs: list[np.ndarray], truth: np.ndarray) -> dict:
+    """Stacking: a logistic regression over the members' log-probabilities, fit on validation, scored on `truth`."""
+    from sklearn.linear_model import LogisticRegressionCV
+
+    def features(ps: list[np.ndarray]) -> np.ndarray:
+        return np.hstack([np.log(np.clip(p, 1e-6, 1.0)) for p in ps])
+
+    clf = LogisticRegressionCV(Cs=[0.003, 0.01, 0.03, 0.1, 0.3, 1.0], cv=5, max_iter=3000)
+    clf.fit(features(val_probs), val_truth)
+    return {"C": float(clf.C_[0]), "accuracy": round(float((clf.predict(features(probs)) == truth).mean()), 4)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--models", nargs="+", required=True)
     p.add_argument("--ferplus", action="store_true")
     p.add_argument("--split", default="PrivateTest")
     p.add_argument("--select", action="store_true", help="pick members greedily on PublicTest, score them on --split")
+    p.add_argument("--stack", action="store_true", help="fit a logistic regression on PublicTest, score it on --split")
     p.add_argument(
         "--data", type=Path, default=Path(os.environ.get("EMOPY_DATA", HERE.parent.parent / "shared" / "data"))
     )
@@ -53,7 +68,7 @@ def main() -> None:
         ferplus_labels=args.data / "ferplus/fer2013new.csv" if args.ferplus else None,
     )
     ds = full.select_split(args.split)
-    val = full.select_split("PublicTest") if args.select else None
+    val = full.select_split("PublicTest") if args.select or args.stack else None
     models = [Classifier(m) for m in args.models]
     labels = models[0].labels
     if any(m.labels != labels for m in models):
@@ -67,11 +82,15 @@ def main() -> None:
             "single": [round(float((pr.argmax(1) == truth).mean()), 4) for pr in probs],
             "ensemble": round(float((sum(probs).argmax(1) == truth).mean()), 4),
         }
-        if val is not None:
-            val_probs = [m.predict_proba(val.images, tta=tta) for m in models]
-            chosen = greedy(val_probs, truth_of(val, labels), 2 * len(models))
+        if val is None:
+            continue
+        val_probs, val_truth = [m.predict_proba(val.images, tta=tta) for m in models], truth_of(val, labels)
+        if args.select:
+            chosen = greedy(val_probs, val_truth, 2 * len(models))
             mix = sum(probs[i] for i in chosen)
             out[key]["selected"] = {"members": chosen, "accuracy": round(float((mix.argmax(1) == truth).mean()), 4)}
+        if args.stack:
+            out[key]["stacked"] = stack(val_probs, val_truth, probs, truth)
     print(json.dumps(out, indent=1))
 
 
