@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench_ensemble import truth_of
 from emopy.data import load_dataset
 from emopy.predict.runtime import Classifier, with_temperature
 
@@ -54,7 +55,7 @@ def main() -> None:
     out: dict = {"models": [str(m.path) for m in models]}
     for split in ("PublicTest", "PrivateTest"):
         ds = full.select_split(split)
-        truth = np.array([models[0].labels.index(ds.label_names[i]) for i in ds.labels])
+        truth = truth_of(ds, list(models[0].labels))
         cached = [{s: views(m, ds.images, s) for s in args.scales} for m in models]
         for combo in combos:
             probs = [
