@@ -71,7 +71,8 @@ def knn_scores(sims: np.ndarray, labels: np.ndarray, k: int, tau: float, n_class
     return out / out.sum(1, keepdims=True)
 
 
-def subsets(n: int):
+def subsets(n: int) -> list[tuple[int, ...]]:
+    """Every non-empty subset of range(n), as index tuples (which members feed features or the mean)."""
     return [c for r in range(1, n + 1) for c in itertools.combinations(range(n), r)]
 
 
