@@ -11,6 +11,7 @@ cross-validation there) and scores it on --split.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 from pathlib import Path
@@ -25,6 +26,12 @@ HERE = Path(__file__).parent
 
 def truth_of(ds, labels: list[str]) -> np.ndarray:
     return np.array([labels.index(ds.label_names[i]) for i in ds.labels])
+
+
+def subsets(items) -> list[tuple]:
+    """Every non-empty combination of `items`, smallest first (members to mix, scales to average)."""
+    items = list(items)
+    return [c for r in range(1, len(items) + 1) for c in itertools.combinations(items, r)]
 
 
 def greedy(probs: list[np.ndarray], truth: np.ndarray, steps: int) -> list[int]:

@@ -9,7 +9,6 @@ PublicTest and PrivateTest accuracy of each member and of the members' probabili
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench_ensemble import truth_of
+from bench_ensemble import subsets, truth_of
 from emopy.data import load_dataset
 from emopy.predict.runtime import Classifier, with_temperature
 
@@ -51,13 +50,12 @@ def main() -> None:
     args = p.parse_args()
     full = load_dataset(args.data / "fer2013/fer2013.csv.gz")
     models = [Classifier(m) for m in args.models]
-    combos = [c for r in range(1, len(args.scales) + 1) for c in itertools.combinations(args.scales, r)]
     out: dict = {"models": [str(m.path) for m in models]}
     for split in ("PublicTest", "PrivateTest"):
         ds = full.select_split(split)
         truth = truth_of(ds, list(models[0].labels))
         cached = [{s: views(m, ds.images, s) for s in args.scales} for m in models]
-        for combo in combos:
+        for combo in subsets(args.scales):
             probs = [
                 with_temperature(np.mean([v for s in combo for v in c[s]], axis=0), m.card.temperature)
                 for m, c in zip(models, cached)
