@@ -144,3 +144,22 @@ def test_calibration_segment_calibrates_the_viewer(make_client, stories):
     step = next(m for m in msgs if m["type"] == "step" and m["segment"] == "start")
     assert step["decision"]["emotion"] == "neutral" and step["decision"]["reason"] == "confident"
     assert msgs[-1]["path"] == ["rest", "start", "calm"]
+
+
+def test_every_play_ends_with_its_end_message_while_frames_keep_coming(make_client, stories):
+    """The timer and the frame loop both advance a live story: whichever ends it must send the end before closing."""
+    import yaml
+
+    seg = {"card": "Hold still", "duration": 0.15}
+    story = {
+        "title": "blink",
+        "start": "a",
+        "segments": {"a": {**seg, "next": "b"}, "b": {**seg, "next": "c"}, "c": seg},
+    }
+    (stories / "blink.yaml").write_text(yaml.safe_dump(story))
+    client = make_client(stories=str(stories))
+    for _ in range(8):
+        msgs = play(client, "blink", frames=True)
+        assert msgs[-1]["type"] == "end" and msgs[-1]["path"] == ["a", "b", "c"]
+        announced = [m["segment"] for m in msgs if m["type"] == "segment"]
+        assert announced == ["a", "b", "c"]  # each segment once, in story order

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, WebSocket, WebSocketDisconnect
@@ -79,26 +81,27 @@ async def play(
         return
     lock, closed = asyncio.Lock(), False
 
-    async def send(msgs: list[dict], close: tuple[int, str] | None = None) -> None:
-        """Send in order (the timer and the frame loop both send); close once the story has ended (or as `close`
+    async def send(make: Callable[[], list[dict]], close: tuple[int, str] | None = None) -> None:
+        """Advance the story and send what that says, as one step under the lock: the timer and the frame loop both
+        advance it, and whichever ends the story sends the end before the socket closes (or closes as `close`
         says)."""
         nonlocal closed
         async with lock:
             if closed:
                 return
-            for msg in msgs:
+            for msg in make():
                 await ws.send_json(msg)
             if live.done or close:
                 closed = True
                 await ws.close(*(close or ()))
 
     async def close_idle(code: int, reason: str) -> None:
-        await send([], (code, reason))
+        await send(list, (code, reason))
 
     async def timer() -> None:
         while not live.done:
             await asyncio.sleep(TICK_S)
-            await send(live.tick())
+            await send(live.tick)
 
     def work(data: bytes) -> tuple[list[dict], float]:
         t0 = time.perf_counter()
@@ -109,35 +112,37 @@ async def play(
             (time.perf_counter() - t0) * 1000, 1
         )
 
-    await send([live.segment()])
+    def frame_messages(t: float, faces: list[dict], ms: float) -> list[dict]:
+        """The frame's message and whatever it ended; nothing once the story has ended meanwhile."""
+        if live.done:
+            return []
+        msgs = live.frame(t, faces)
+        msgs[0]["ms"] = ms
+        return msgs
+
+    def error(text: str) -> Callable[[], list[dict]]:
+        return lambda: [{"type": "error", "error": text}]
+
+    await send(lambda: [live.segment()])
     clock = asyncio.create_task(timer())
     try:
         async for data in frames(ws, settings.ws_idle_s, close_idle):
             if live.done:
                 break
             if data is None:
-                await send(
-                    [
-                        {
-                            "type": "error",
-                            "error": "send each webcam frame as a binary message holding a JPEG or PNG image",
-                        }
-                    ]
-                )
+                await send(error("send each webcam frame as a binary message holding a JPEG or PNG image"))
                 continue
             t = live.now()  # the frame's story time is when it arrived, not when its prediction finished
             try:
                 faces, ms = await run_in_threadpool(work, data)
             except EmopyError as exc:
-                await send([{"type": "error", "error": str(exc)}])
+                await send(error(str(exc)))
                 continue
-            if not live.done:
-                msgs = live.frame(t, faces)
-                msgs[0]["ms"] = ms
-                await send(msgs)
+            await send(partial(frame_messages, t, faces, ms))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        clock.cancel()
+        if not live.done:  # the viewer left mid-story; once it has ended, the timer may still be sending the end
+            clock.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):  # a viewer who left
             await clock
