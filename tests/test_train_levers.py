@@ -159,6 +159,43 @@ def test_swa_averages_the_weights_of_its_epochs(cli, blob_folders, tmp_path):
     assert res.exit_code == 2 and "swa_start must be between 1 and epochs (2)" in res.output
 
 
+def test_ema_is_the_moving_average_of_every_steps_weights_and_batch_norm_statistics(cli, blob_folders, tmp_path):
+    """--ema 0.9 with one step per epoch: after two steps the selected model is 0.9 x the first step's weights
+    + 0.1 x the second's, buffers included; training is unchanged and the raw weights' accuracy is logged."""
+
+    def run(name: str, epochs: int, *extra):
+        res = cli(
+            "train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", epochs, "--schedule", "constant",
+            "--lr", 0.01, "--batch-size", 1024, "--threads", 1, "--out", tmp_path / name, "--no-export", *extra,
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        return res, torch.load(tmp_path / name / "checkpoint.pt", weights_only=True)
+
+    (_, one), (_, two), (_, ema) = run("one", 1), run("two", 2), run("ema", 2, "--ema", 0.9)
+    assert int(ema["ema"]["n_averaged"]) == 2
+    for k, w in two["model"].items():
+        assert torch.equal(ema["model"][k], w), k  # averaging does not change what is trained
+    averaged = [k for k, w in two["model"].items() if w.is_floating_point() and not torch.equal(one["model"][k], w)]
+    assert any(k.endswith("running_mean") for k in averaged) and any(k.endswith("weight") for k in averaged)
+    for k in averaged:
+        expected = 0.9 * one["model"][k] + 0.1 * two["model"][k]
+        assert torch.allclose(ema["ema"][f"module.{k}"], expected, atol=1e-6), k
+    assert all("raw_val_acc_emotions" in r and "val_acc_emotions" in r for r in ema["history"])
+    best = torch.load(tmp_path / "ema" / "best-emotions.pt", weights_only=True)
+    selected = {1: one["model"][averaged[0]], 2: ema["ema"][f"module.{averaged[0]}"]}[best["epoch"]]  # the average
+    assert torch.allclose(best["model"][averaged[0]], selected, atol=1e-6)
+    res, _ = run("ema", 2, "--ema", 0.9)  # started again: resumes with its average
+    assert "resumed" in res.output
+    for bad, message in (
+        (["--ema", 1.0], "ema is a decay per step in [0, 1)"),
+        (["--ema", 0.99, "--swa-start", 1], "choose one weight average"),
+    ):
+        res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 2, *bad,
+                  "--out", tmp_path / "bad", "--no-export")  # fmt: skip
+        assert res.exit_code == 2 and message in res.output, res.output
+        assert not (tmp_path / "bad").exists()  # refused before any data is loaded or folder made
+
+
 def test_mixup_and_cutmix_blend_faces_in_the_shares_of_their_targets():
     torch.manual_seed(0)
     x = torch.arange(8, dtype=torch.float32).view(8, 1, 1, 1).repeat(1, 1, 44, 44)  # face k: every pixel k

@@ -84,6 +84,13 @@ def train_cmd(
             "or cosine, e.g. when fine-tuning with --init.",
         ),
     ] = 0,
+    ema: Annotated[
+        float,
+        typer.Option(
+            help="Exponential moving average of the weights and batch-norm statistics, updated every step with "
+            "this decay (e.g. 0.999: about the last 1,000 steps); the average is selected and exported; 0 = off."
+        ),
+    ] = 0.0,
     mixup: Annotated[
         float, typer.Option(help="Mixup: blend pairs of faces and their targets, share ~ Beta(alpha, alpha); 0 = off.")
     ] = 0.0,
@@ -137,7 +144,7 @@ def train_cmd(
     from ..models import model_info
     from ..train.mix import check_alphas
     from ..train.run import train
-    from ..train.trainer import TrainConfig
+    from ..train.trainer import TrainConfig, check_averaging
 
     teachers = tuple(t.strip() for t in teacher.split(",") if t.strip())
     aug = () if augment == "none" else tuple(a.strip() for a in augment.split(",") if a.strip())
@@ -159,6 +166,7 @@ def train_cmd(
         teacher=teachers,
         distill=distill if teachers else 0.0,
         swa_start=swa_start,
+        ema=ema,
         mixup=mixup,
         cutmix=cutmix,
         model_kwargs=parse_model_args(model_arg or []),
@@ -166,6 +174,7 @@ def train_cmd(
     try:
         model_info(arch)  # an unknown architecture or a bad alpha fails before the data is loaded
         check_alphas(mixup, cutmix)
+        check_averaging(swa_start, ema, epochs)
         result = train(
             cfg,
             data,

@@ -52,7 +52,18 @@ class TrainConfig:
     swa_start: int = 0  # average the weights of every epoch from this one on (SWA) and select the average; 0 = off
     mixup: float = 0.0  # Beta alpha of mixup (blend whole faces and their targets); 0 = off
     cutmix: float = 0.0  # Beta alpha of CutMix (paste a box of another face); 0 = off; with mixup, one per batch
+    ema: float = 0.0  # decay of a per-step exponential moving average of weights and BN statistics, selected; 0 = off
     model_kwargs: dict = field(default_factory=dict)
+
+
+def check_averaging(swa_start: int, ema: float, epochs: int) -> None:
+    """Fail early on a bad weight-averaging setting (SWA from an epoch, or a per-step EMA decay; one of the two)."""
+    if swa_start < 0 or swa_start > epochs:
+        raise ConfigError(f"swa_start must be between 1 and epochs ({epochs}) or 0 (off), got {swa_start}")
+    if not 0 <= ema < 1:
+        raise ConfigError(f"ema is a decay per step in [0, 1), e.g. 0.999; got {ema}")
+    if ema and swa_start:
+        raise ConfigError("choose one weight average: --ema or --swa-start")
 
 
 def _normalise(x_uint8: torch.Tensor) -> torch.Tensor:
@@ -120,13 +131,18 @@ class Trainer:
                 "--precision bf16 needs a CPU with native bf16 (AVX512_BF16 or AMX); this one would "
                 "emulate it about 10x slower than fp32 (benchmarks/RESULTS.md); use fp32"
             )
-        if config.swa_start < 0 or config.swa_start > config.epochs:
-            raise ConfigError(
-                f"swa_start must be between 1 and epochs ({config.epochs}) or 0 (off), got {config.swa_start}"
-            )
+        check_averaging(config.swa_start, config.ema, config.epochs)
         check_alphas(config.mixup, config.cutmix)
         # the running average of the weights (stochastic weight averaging); its batch-norm statistics are recomputed
         self.swa = torch.optim.swa_utils.AveragedModel(self.model) if config.swa_start else None
+        # or their exponential moving average, updated every step, batch-norm statistics averaged alongside
+        self.ema = (
+            torch.optim.swa_utils.AveragedModel(
+                self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema), use_buffers=True
+            )
+            if config.ema
+            else None
+        )
         self.epoch = 0
         self.best: dict[str, float] = {h.name: -1.0 for h in heads}
         self.history: list[dict] = []
@@ -217,6 +233,7 @@ class Trainer:
             "best": self.best,
             "history": self.history,
             **({"swa": self.swa.state_dict()} if self.swa is not None else {}),
+            **({"ema": self.ema.state_dict()} if self.ema is not None else {}),
         }
 
     def save(self, path: Path, payload: dict) -> None:
@@ -250,6 +267,8 @@ class Trainer:
         self.epoch, self.best, self.history = state["epoch"], state["best"], state["history"]
         if self.swa is not None and "swa" in state:
             self.swa.load_state_dict(state["swa"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
         return True
 
     # ---- loop ----------------------------------------------------------------------------
@@ -293,6 +312,8 @@ class Trainer:
             loss.backward()
             self.opt.step()
             self.sched.step()
+            if self.ema is not None:
+                self.ema.update_parameters(self.model)
             total += loss.item() * len(idx)
             n += len(idx)
             bar.set_postfix(loss=f"{total / n:.3f}")
@@ -300,8 +321,11 @@ class Trainer:
         return total / max(n, 1)
 
     def selected(self):
-        """The model this epoch is judged and saved as: the weights just trained, or from `swa_start` on their
-        running average, with batch-norm statistics recomputed over the Training images (every process the same)."""
+        """The model this epoch is judged and saved as: the weights just trained, their moving average (`ema`), or
+        from `swa_start` on their running average, with batch-norm statistics recomputed over the Training images
+        (every process the same)."""
+        if self.ema is not None:
+            return self.ema.module
         if self.swa is None or self.epoch < self.cfg.swa_start:
             return self.model
         self.swa.update_parameters(self.model)
@@ -337,8 +361,11 @@ class Trainer:
             row.update({f"val_acc_{k}": round(v, 5) for k, v in val.items()})
             if self.world.distributed:
                 row.update(processes=self.world.size, weight_checksums=self.checksums())
-            if model is not self.model:
-                row["averaged_epochs"] = int(self.swa.n_averaged)
+            if model is not self.model:  # an average is judged: the weights just trained are logged beside it
+                if self.swa is not None:
+                    row["averaged_epochs"] = int(self.swa.n_averaged)
+                raw = self.accuracy(self.val_idx, self.model) if len(self.val_idx) else {}
+                row.update({f"raw_val_acc_{k}": round(v, 5) for k, v in raw.items()})
             improved_first = False
             for k, v in val.items():
                 if v > self.best[k]:
