@@ -112,8 +112,8 @@ def train(
     return result
 
 
-def export_run(out: str | Path) -> dict:
-    """Rebuild a run's trainer from its folder and export/score its selected weights."""
+def load_run(out: str | Path) -> Trainer:
+    """Rebuild a run's trainer from its folder (options, data, heads) at its last finished epoch."""
     import dataclasses
 
     import torch
@@ -140,6 +140,11 @@ def export_run(out: str | Path) -> dict:
         images, split, head_list = images[idx], split[idx], [h.take(idx) for h in head_list]
     trainer = Trainer(cfg, out, images, head_list, split)
     trainer.try_resume()
+    return trainer
+
+
+def export_run(out: str | Path) -> dict:
+    """Rebuild a run's trainer from its folder and export/score its selected weights."""
     from .finish import finish_run
 
-    return finish_run(trainer)
+    return finish_run(load_run(out))
