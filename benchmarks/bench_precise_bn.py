@@ -18,6 +18,17 @@ import torch
 from emopy.train.run import load_run
 
 
+def bn_variants(tr):
+    """(what, model) pairs: the selected weights with their running statistics, then recomputed two ways."""
+    yield "as trained (running averages)", tr.model
+    for augmented in (False, True):
+        model = copy.deepcopy(tr.model)
+        torch.manual_seed(0)
+        batches = (tr.batch_input(tr.train_idx[i : i + 256], augmented) for i in range(0, len(tr.train_idx), 256))
+        torch.optim.swa_utils.update_bn(batches, model)
+        yield ("recomputed on augmented Training faces" if augmented else "recomputed on centre crops"), model
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", help="run folders of `emopy train` (checkpoint.pt, best-HEAD.pt)")
@@ -31,18 +42,9 @@ def main() -> None:
         tr.load_best(args.head)
         epoch = torch.load(tr.out / f"best-{args.head}.pt", map_location="cpu", weights_only=True)["epoch"]
         splits = [np.flatnonzero(tr.split == s) for s in ("PublicTest", "PrivateTest")]
-
-        def row(model, what: str) -> None:
+        for what, model in bn_variants(tr):
             val, test = (100 * tr.accuracy(idx, model)[args.head] for idx in splits)
             print(f"| {tr.out.name} | {epoch} | {what} | {val:.2f}% | {test:.2f}% |", flush=True)
-
-        row(tr.model, "as trained (running averages)")
-        for augmented in (False, True):
-            model = copy.deepcopy(tr.model)
-            torch.manual_seed(0)
-            batches = (tr.batch_input(tr.train_idx[i : i + 256], augmented) for i in range(0, len(tr.train_idx), 256))
-            torch.optim.swa_utils.update_bn(batches, model)
-            row(model, "recomputed on augmented Training faces" if augmented else "recomputed on centre crops")
 
 
 if __name__ == "__main__":
