@@ -16,6 +16,7 @@ from emopy.models.transfer import weights_state  # noqa: E402
 from emopy.predict.runtime import Classifier, with_temperature  # noqa: E402
 from emopy.train.evaluate import calibration_error, fit_temperature  # noqa: E402
 from emopy.train.mix import mix_batch  # noqa: E402
+from emopy.train.sam import ascended  # noqa: E402
 
 
 def test_crop_flip_erase_take_windows_of_the_padded_image():
@@ -194,6 +195,47 @@ def test_ema_is_the_moving_average_of_every_steps_weights_and_batch_norm_statist
                   "--out", tmp_path / "bad", "--no-export")  # fmt: skip
         assert res.exit_code == 2 and message in res.output, res.output
         assert not (tmp_path / "bad").exists()  # refused before any data is loaded or folder made
+
+
+def test_sam_steps_from_weights_moved_rho_along_the_gradient_and_puts_them_back():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(), torch.nn.LazyLinear(3)
+    )
+    x, y = torch.randn(8, 1, 6, 6), torch.randint(0, 3, (8,))
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    grads = [p.grad.clone() for p in model.parameters()]
+    norm = torch.sqrt(sum((g**2).sum() for g in grads))
+    with ascended(model, 0.05):
+        for p, w, g in zip(model.parameters(), [before[k] for k, _ in model.named_parameters()], grads, strict=True):
+            assert torch.allclose(p, w + 0.05 * g / norm, atol=1e-7)
+        model(torch.randn(8, 1, 6, 6) * 5)  # a second pass does not move the batch-norm statistics
+        assert torch.equal(model[1].running_mean, before["1.running_mean"])
+        assert torch.equal(model[1].running_var, before["1.running_var"])
+    assert model[1].momentum == 0.1
+    for k, v in model.state_dict().items():
+        if k != "1.num_batches_tracked":
+            assert torch.allclose(v, before[k], atol=1e-7), k
+
+
+def test_train_with_sam_takes_a_different_step_from_the_same_batch(cli, blob_folders, tmp_path):
+    """One step per epoch: with --sam the batch-norm statistics (first pass) equal plain SGD's, the weights do not."""
+
+    def run(name: str, *extra):
+        res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 1, "--schedule", "constant",
+                  "--batch-size", 1024, "--threads", 1, "--out", tmp_path / name, "--no-export", *extra)  # fmt: skip
+        assert res.exit_code == 0, res.output
+        return torch.load(tmp_path / name / "checkpoint.pt", weights_only=True)
+
+    plain, sam = run("plain"), run("sam", "--sam", 0.05)
+    assert sam["config"]["sam"] == 0.05
+    stats = [k for k in plain["model"] if k.endswith(("running_mean", "running_var"))]
+    assert stats and all(torch.allclose(sam["model"][k], plain["model"][k], atol=1e-6) for k in stats)
+    weights = [k for k in plain["model"] if k.endswith("weight")]
+    assert any(not torch.allclose(sam["model"][k], plain["model"][k]) for k in weights)
+    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--sam", -0.1, "--out", tmp_path / "bad")
+    assert res.exit_code == 2 and "sam is the radius" in res.output and not (tmp_path / "bad").exists()
 
 
 def test_mixup_and_cutmix_blend_faces_in_the_shares_of_their_targets():

@@ -91,6 +91,13 @@ def train_cmd(
             "this decay (e.g. 0.999: about the last 1,000 steps); the average is selected and exported; 0 = off."
         ),
     ] = 0.0,
+    sam: Annotated[
+        float,
+        typer.Option(
+            help="Sharpness-aware minimisation: step with the gradient taken at weights moved this far (e.g. 0.05) "
+            "along the gradient; favours flat minima, costs a second pass per step; 0 = off."
+        ),
+    ] = 0.0,
     mixup: Annotated[
         float, typer.Option(help="Mixup: blend pairs of faces and their targets, share ~ Beta(alpha, alpha); 0 = off.")
     ] = 0.0,
@@ -144,6 +151,7 @@ def train_cmd(
     from ..models import model_info
     from ..train.mix import check_alphas
     from ..train.run import train
+    from ..train.sam import check_rho
     from ..train.trainer import TrainConfig, check_averaging
 
     teachers = tuple(t.strip() for t in teacher.split(",") if t.strip())
@@ -167,6 +175,7 @@ def train_cmd(
         distill=distill if teachers else 0.0,
         swa_start=swa_start,
         ema=ema,
+        sam=sam,
         mixup=mixup,
         cutmix=cutmix,
         model_kwargs=parse_model_args(model_arg or []),
@@ -175,6 +184,7 @@ def train_cmd(
         model_info(arch)  # an unknown architecture or a bad alpha fails before the data is loaded
         check_alphas(mixup, cutmix)
         check_averaging(swa_start, ema, epochs)
+        check_rho(sam)
         result = train(
             cfg,
             data,

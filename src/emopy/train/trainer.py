@@ -25,6 +25,7 @@ from ..data.augment import build_augment  # noqa: E402
 from ..models import create_model, model_info  # noqa: E402
 from . import distributed  # noqa: E402
 from .mix import check_alphas, mix_batch  # noqa: E402
+from .sam import ascended, check_rho  # noqa: E402
 from .tasks import Head  # noqa: E402
 
 
@@ -53,6 +54,7 @@ class TrainConfig:
     mixup: float = 0.0  # Beta alpha of mixup (blend whole faces and their targets); 0 = off
     cutmix: float = 0.0  # Beta alpha of CutMix (paste a box of another face); 0 = off; with mixup, one per batch
     ema: float = 0.0  # decay of a per-step exponential moving average of weights and BN statistics, selected; 0 = off
+    sam: float = 0.0  # radius of sharpness-aware minimisation (two passes per step); 0 = plain SGD
     model_kwargs: dict = field(default_factory=dict)
 
 
@@ -133,6 +135,7 @@ class Trainer:
             )
         check_averaging(config.swa_start, config.ema, config.epochs)
         check_alphas(config.mixup, config.cutmix)
+        check_rho(config.sam)
         # the running average of the weights (stochastic weight averaging); its batch-norm statistics are recomputed
         self.swa = torch.optim.swa_utils.AveragedModel(self.model) if config.swa_start else None
         # or their exponential moving average, updated every step, batch-norm statistics averaged alongside
@@ -303,13 +306,13 @@ class Trainer:
             if len(idx) < 2:  # (shards have equal lengths, so every process skips the same step)
                 continue
             x, partner, lam = mix_batch(self.batch_input(idx, True), self.cfg.mixup, self.cfg.cutmix)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16"):
-                logits = self.net(x).float()
-            loss = self.loss(logits, idx)
-            if lam < 1:  # a blend of two faces learns both targets in its shares
-                loss = lam * loss + (1 - lam) * self.loss(logits, idx[partner.numpy()])
             self.opt.zero_grad(set_to_none=True)
+            loss = self.batch_loss(x, idx, partner, lam)
             loss.backward()
+            if self.cfg.sam:  # step with the gradient at the worst nearby weights instead
+                with ascended(self.model, self.cfg.sam):
+                    self.opt.zero_grad(set_to_none=True)
+                    self.batch_loss(x, idx, partner, lam).backward()
             self.opt.step()
             self.sched.step()
             if self.ema is not None:
@@ -319,6 +322,15 @@ class Trainer:
             bar.set_postfix(loss=f"{total / n:.3f}")
         total, n = distributed.all_sum([total, n])
         return total / max(n, 1)
+
+    def batch_loss(self, x: torch.Tensor, idx: np.ndarray, partner: torch.Tensor, lam: float) -> torch.Tensor:
+        """The training loss of one (possibly mixed) batch, forward pass included."""
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16"):
+            logits = self.net(x).float()
+        loss = self.loss(logits, idx)
+        if lam < 1:  # a blend of two faces learns both targets in its shares
+            loss = lam * loss + (1 - lam) * self.loss(logits, idx[partner.numpy()])
+        return loss
 
     def selected(self):
         """The model this epoch is judged and saved as: the weights just trained, their moving average (`ema`), or

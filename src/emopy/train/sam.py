@@ -1,0 +1,43 @@
+"""Sharpness-aware minimisation (SAM, Foret et al. 2021): take each step with the gradient found at the worst
+point of a small ball around the weights, which favours flat minima and resists noisy labels such as FER2013's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ..errors import ConfigError, require
+
+torch = require("torch", "train")
+nn = torch.nn
+
+
+def check_rho(rho: float) -> None:
+    """Fail early on a bad SAM radius."""
+    if not 0 <= rho < 1:
+        raise ConfigError(f"sam is the radius of the weight perturbation in [0, 1), e.g. 0.05; got {rho}")
+
+
+@contextmanager
+def ascended(model: nn.Module, rho: float) -> Iterator[None]:
+    """Move the weights by `rho` along their current gradient (normalised), hold batch-norm running statistics still
+    (the batch was counted in the first pass), and put both back on exit; gradients taken inside are SAM's."""
+    params = [p for p in model.parameters() if p.grad is not None]
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
+    scale = rho / (float(norm) + 1e-12)
+    with torch.no_grad():
+        shifts = [p.grad * scale for p in params]
+        for p, e in zip(params, shifts, strict=True):
+            p.add_(e)
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+    try:
+        yield
+    finally:
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        with torch.no_grad():
+            for p, e in zip(params, shifts, strict=True):
+                p.sub_(e)
