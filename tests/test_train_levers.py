@@ -10,10 +10,13 @@ import pytest
 torch = pytest.importorskip("torch", reason="the training tests need emopy-fer[train] (torch)")
 
 from emopy import FERModel  # noqa: E402
+from emopy.data import load_dataset  # noqa: E402
 from emopy.data.augment import build_augment  # noqa: E402
 from emopy.errors import ConfigError  # noqa: E402
+from emopy.models import create_model  # noqa: E402
 from emopy.models.transfer import weights_state  # noqa: E402
 from emopy.predict.runtime import Classifier, with_temperature  # noqa: E402
+from emopy.train.batchnorm import recentre_batch_norm  # noqa: E402
 from emopy.train.evaluate import calibration_error, fit_temperature  # noqa: E402
 from emopy.train.mix import mix_batch  # noqa: E402
 from emopy.train.sam import ascended  # noqa: E402
@@ -85,6 +88,54 @@ def test_fine_tuning_starts_from_the_shipped_weights(cli, fer2013_slice, ferplus
         assert torch.equal(tuned[name], shipped[name]), name  # learning rate 0: the shipped weights, unchanged
     history = json.loads((out / "metrics.json").read_text())
     assert history[0]["val_acc_fer2013"] > 0.5  # (the slice's own labels) a random start scores ~0.2 on these 64 faces
+
+
+def test_recentred_batch_norm_keeps_eval_outputs_and_brings_training_mode_to_them(blob_run, blob_folders):
+    model = create_model("vgg_small", 4)
+    model.load_state_dict(weights_state(blob_run / "vgg_small.emotions.onnx", head=True))
+    for m in model.modules():  # running statistics unlike the data's, as after unfolding an int8 export
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.mul_(0.5), m.running_var.mul_(2.0)
+    x = _blob_input(blob_folders)
+    before = model.eval()(x).detach()
+    assert float(before.std(0).min()) > 0.05  # outputs that depend on the face
+    recentre_batch_norm(model, x.split(32))
+    assert not model.training
+    assert torch.allclose(model(x), before, atol=1e-4)  # eval mode predicts exactly as before
+    first = model.features[1]  # the first batch norm holds the statistics of the first convolution's outputs
+    assert torch.allclose(first.running_mean, model.features[0](x).mean((0, 2, 3)), atol=1e-4)
+    model.train()
+    model.dropout.eval()
+    assert torch.allclose(model(x), before, atol=1e-3)  # batch statistics of the same faces: the same outputs
+
+
+def _blob_input(folders) -> torch.Tensor:
+    """The blob faces, centre-cropped and normalised as vgg_small takes them."""
+    return (torch.from_numpy(load_dataset(folders).images[:, 2:46, 2:46]).float()[:, None] / 255 - 0.5) / 0.25
+
+
+def test_init_from_an_int8_export_unfolds_batch_norm(cli, blob_run, blob_folders, tmp_path):
+    int8 = tmp_path / "blob.int8.onnx"
+    res = cli("quantize", "--model", blob_run / "vgg_small.emotions.onnx", "--data", blob_folders, "--out", int8)
+    assert res.exit_code == 0, res.output
+    float_model, unfolded = create_model("vgg_small", 4).eval(), create_model("vgg_small", 4).eval()
+    float_model.load_state_dict(weights_state(blob_run / "vgg_small.emotions.onnx", head=True))
+    unfolded.load_state_dict(weights_state(int8, head=True))  # every tensor, in the model's own names
+    x = _blob_input(blob_folders)
+    a, b = float_model(x).detach(), unfolded(x).detach()
+    assert (a.argmax(1) == b.argmax(1)).float().mean() >= 0.95 and torch.allclose(a, b, atol=0.1 * float(a.abs().max()))
+    out = tmp_path / "ft"
+    res = cli(
+        *("train", "--arch", "vgg_small", "--data", blob_folders, "--init", int8, "--epochs", 1, "--lr", 0),
+        *("--schedule", "constant", "--batch-size", 16, "--threads", 1, "--out", out, "--no-export"),
+    )
+    assert res.exit_code == 0, res.output
+    tuned = create_model("vgg_small", 4).eval()
+    tuned.load_state_dict(torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)["model"])
+    # batch norm re-centred on the faces before training mode ran: at learning rate 0 it still predicts as unfolded
+    c = tuned(x).detach()
+    assert (c.argmax(1) == b.argmax(1)).float().mean() >= 0.95 and torch.allclose(c, b, atol=0.1 * float(b.abs().max()))
+    assert json.loads((out / "metrics.json").read_text())[0]["val_acc_emotions"] >= 0.9
 
 
 def test_init_from_another_architecture_is_refused(cli, blob_folders, tmp_path):

@@ -17,13 +17,14 @@ from torch import nn
 from ..errors import ConfigError, ModelFileError
 from ..pretrained import resolve_model
 from ._registry import create_model, register_model
+from .folded import is_quantized, unfold
 
 
 def weights_state(weights: str | Path, head: bool = False) -> dict[str, torch.Tensor]:
     """Model tensors from a checkpoint or an ONNX file; the classifier (`head.*`) only when `head`.
 
     emopy exports keep batch norm unfolded, so ONNX initializers carry the state-dict names
-    (prefixed `model.` by the export wrapper).
+    (prefixed `model.` by the export wrapper); int8 exports are dequantised and unfolded (`folded.unfold`).
     """
     try:
         path = resolve_model(
@@ -43,7 +44,7 @@ def weights_state(weights: str | Path, head: bool = False) -> dict[str, torch.Te
         for node in graph.node:  # the exporter shares equal tensors through Identity nodes
             if node.op_type == "Identity" and node.input[0] in tensors:
                 tensors[node.output[0]] = tensors[node.input[0]]
-        state = {k.removeprefix("model."): v for k, v in tensors.items()}
+        state = unfold(tensors) if is_quantized(tensors) else {k.removeprefix("model."): v for k, v in tensors.items()}
     else:
         try:  # tensors and plain containers only: a .pt from elsewhere cannot run code while loading
             state = torch.load(path, map_location="cpu", weights_only=True)

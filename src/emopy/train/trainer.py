@@ -23,7 +23,9 @@ from tqdm.auto import tqdm  # noqa: E402
 
 from ..data.augment import build_augment  # noqa: E402
 from ..models import create_model, model_info  # noqa: E402
+from ..models.folded import has_placeholder_statistics  # noqa: E402
 from . import distributed  # noqa: E402
+from .batchnorm import recentre_batch_norm  # noqa: E402
 from .mix import check_alphas, mix_batch  # noqa: E402
 from .sam import ascended, check_rho  # noqa: E402
 from .tasks import Head  # noqa: E402
@@ -102,6 +104,8 @@ class Trainer:
         kwargs = dict(config.model_kwargs)
         if self.temporal:
             kwargs.setdefault("frames", images.shape[1])
+        self.augment = build_augment(config.augment, self.input.input_size)
+        self.center = build_augment((), self.input.input_size)
         self.model = create_model(config.arch, sum(self.sizes), **kwargs)
         if config.init:
             self._load_init(config.init)
@@ -109,8 +113,6 @@ class Trainer:
             self.model = self.model.to(memory_format=torch.channels_last)
         # the module that trains: DDP averages gradients over processes; `self.model` stays the plain module
         self.net = torch.nn.parallel.DistributedDataParallel(self.model) if self.world.distributed else self.model
-        self.augment = build_augment(config.augment, self.input.input_size)
-        self.center = build_augment((), self.input.input_size)
         wd = config.weight_decay
         self.opt = torch.optim.SGD(
             self.model.parameters(), lr=config.lr, momentum=config.momentum, nesterov=True, weight_decay=wd
@@ -168,6 +170,12 @@ class Trainer:
         if missing or unexpected:
             raise ConfigError(
                 f"--init {weights}: not a {self.cfg.arch} model (missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
+        if has_placeholder_statistics(state):  # an int8 export: batch norm was folded away
+            rng = np.random.default_rng(self.cfg.seed)
+            sample = rng.permutation(self.train_idx)[:4096]
+            recentre_batch_norm(
+                self.model, (self.batch_input(sample[i : i + 256], False) for i in range(0, len(sample), 256))
             )
 
     def _class_weights(self, head: Head) -> torch.Tensor:
