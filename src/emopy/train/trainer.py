@@ -109,6 +109,11 @@ class Trainer:
         self.model = create_model(config.arch, sum(self.sizes), **kwargs)
         if config.init:
             self._load_init(config.init)
+        if has_placeholder_statistics(self.model.state_dict()):  # from an int8 export (--init or a backbone)
+            sample = np.random.default_rng(config.seed).permutation(self.train_idx)[:4096]
+            recentre_batch_norm(
+                self.model, (self.batch_input(sample[i : i + 256], False) for i in range(0, len(sample), 256))
+            )
         if not self.temporal:
             self.model = self.model.to(memory_format=torch.channels_last)
         # the module that trains: DDP averages gradients over processes; `self.model` stays the plain module
@@ -170,12 +175,6 @@ class Trainer:
         if missing or unexpected:
             raise ConfigError(
                 f"--init {weights}: not a {self.cfg.arch} model (missing {missing[:3]}, unexpected {unexpected[:3]})"
-            )
-        if has_placeholder_statistics(state):  # an int8 export: batch norm was folded away
-            rng = np.random.default_rng(self.cfg.seed)
-            sample = rng.permutation(self.train_idx)[:4096]
-            recentre_batch_norm(
-                self.model, (self.batch_input(sample[i : i + 256], False) for i in range(0, len(sample), 256))
             )
 
     def _class_weights(self, head: Head) -> torch.Tensor:
