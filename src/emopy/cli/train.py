@@ -57,7 +57,7 @@ def train_cmd(
         str,
         typer.Option(
             "--init",
-            help="Fine-tune: start from these weights (shipped model name, .onnx or "
+            help="Fine-tune: start from these weights (shipped model name, .onnx, int8 .onnx or "
             "best-*.pt of the same architecture) instead of random ones.",
         ),
     ] = "",
