@@ -38,7 +38,7 @@ def recentre_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor]) -> No
         for h in hooks:
             h.remove()
         model.train(was_training)
-    for m in norms:
+    for m in (m for m in norms if m in sums):  # a batch norm no batch reached keeps its statistics
         n, s, ss = sums[m]
         mean = s / n
         var = (ss / n - mean * mean).clamp_min(0)
