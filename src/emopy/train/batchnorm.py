@@ -1,11 +1,18 @@
-"""Batch-norm statistics re-estimated on new data without changing what the model predicts."""
+"""Batch-norm layers in training: finding them (SAM holds their statistics) and re-centring them on new data."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import torch
-from torch import nn
+from ..errors import require
+
+torch = require("torch", "train")
+nn = torch.nn
+
+
+def batch_norms(model: nn.Module) -> list[nn.Module]:
+    """Every batch-norm layer of `model`, whatever its dimension."""
+    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
 
 
 @torch.no_grad()
@@ -16,11 +23,8 @@ def recentre_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor]) -> No
     statistics) starts close to them: needed where the running statistics are placeholders
     (weights unfolded from an int8 export), where training mode would otherwise renormalise every layer.
     """
-    norms = [
-        m
-        for m in model.modules()  # only those whose scale and shift can absorb the change
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine and m.track_running_stats
-    ]
+    # only those whose scale and shift can absorb the change
+    norms = [m for m in batch_norms(model) if m.affine and m.track_running_stats]
     sums: dict[nn.Module, list[torch.Tensor]] = {}
 
     def collect(module: nn.Module, inputs: tuple[torch.Tensor, ...], _output: torch.Tensor) -> None:

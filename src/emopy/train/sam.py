@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ..errors import ConfigError, require
+from .batchnorm import batch_norms
 
 torch = require("torch", "train")
 nn = torch.nn
@@ -29,7 +30,7 @@ def ascended(model: nn.Module, rho: float) -> Iterator[None]:
         shifts = [p.grad * scale for p in params]
         for p, e in zip(params, shifts, strict=True):
             p.add_(e)
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    norms = batch_norms(model)
     momenta = [m.momentum for m in norms]
     for m in norms:
         m.momentum = 0.0
