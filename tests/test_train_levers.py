@@ -138,6 +138,30 @@ def test_init_from_an_int8_export_unfolds_batch_norm(cli, blob_run, blob_folders
     assert json.loads((out / "metrics.json").read_text())[0]["val_acc_emotions"] >= 0.9
 
 
+def test_average_init_exports_the_midpoint_of_start_and_fine_tuned_weights(cli, blob_run, blob_folders, tmp_path):
+    start = blob_run / "vgg_small.emotions.onnx"
+    out = tmp_path / "ft"
+    res = cli(
+        *("train", "--arch", "vgg_small", "--data", blob_folders, "--init", start, "--epochs", 1, "--lr", 0.05),
+        *("--schedule", "constant", "--batch-size", 16, "--threads", 1, "--seed", 1, "--out", out),
+    )
+    assert res.exit_code == 0, res.output
+    tuned = weights_state(out / "vgg_small.emotions.onnx", head=True)
+    res = cli("export", out, "--average-init", 0.5)
+    assert res.exit_code == 0, res.output
+    averaged, init = weights_state(out / "vgg_small.emotions.onnx", head=True), weights_state(start, head=True)
+    moved = [k for k in init if not torch.allclose(tuned[k], init[k])]
+    assert "features.0.weight" in moved and "head.weight" in moved and any(k.endswith("running_mean") for k in moved)
+    for k in init:
+        assert torch.allclose(averaged[k], (init[k] + tuned[k]) / 2, atol=1e-6), k
+    card = json.loads((out / "vgg_small.emotions.json").read_text())
+    assert card["training"]["config"]["average_init"] == 0.5 and card["metrics"]["test"]["accuracy"] >= 0.9
+    res = cli("export", out, "--average-init", 1.5)
+    assert res.exit_code == 2 and "share of the --init weights" in res.output
+    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--average-init", 0.5, "--out", tmp_path / "no")
+    assert res.exit_code == 2 and "give --init" in res.output and not (tmp_path / "no").exists()
+
+
 def test_init_from_another_architecture_is_refused(cli, blob_folders, tmp_path):
     res = cli(
         "train",

@@ -98,6 +98,14 @@ def train_cmd(
             "along the gradient; favours flat minima, costs a second pass per step; 0 = off."
         ),
     ] = 0.0,
+    average_init: Annotated[
+        float,
+        typer.Option(
+            "--average-init",
+            help="Fine-tuning: export the selected weights averaged with the --init ones, this share for the "
+            "latter (WiSE-FT; e.g. 0.5, the midpoint); 0 = off. `emopy export RUN --average-init` tries others.",
+        ),
+    ] = 0.0,
     mixup: Annotated[
         float, typer.Option(help="Mixup: blend pairs of faces and their targets, share ~ Beta(alpha, alpha); 0 = off.")
     ] = 0.0,
@@ -152,7 +160,7 @@ def train_cmd(
     from ..train.mix import check_alphas
     from ..train.run import train
     from ..train.sam import check_rho
-    from ..train.trainer import TrainConfig, check_averaging
+    from ..train.trainer import TrainConfig, check_average_init, check_averaging
 
     teachers = tuple(t.strip() for t in teacher.split(",") if t.strip())
     aug = () if augment == "none" else tuple(a.strip() for a in augment.split(",") if a.strip())
@@ -176,6 +184,7 @@ def train_cmd(
         swa_start=swa_start,
         ema=ema,
         sam=sam,
+        average_init=average_init,
         mixup=mixup,
         cutmix=cutmix,
         model_kwargs=parse_model_args(model_arg or []),
@@ -185,6 +194,7 @@ def train_cmd(
         check_alphas(mixup, cutmix)
         check_averaging(swa_start, ema, epochs)
         check_rho(sam)
+        check_average_init(average_init, init)
         result = train(
             cfg,
             data,
@@ -261,11 +271,24 @@ def archs_cmd() -> None:
 @app.command("export")
 def export_cmd(
     run: Annotated[Path, typer.Argument(help="A run folder written by `emopy train` (resumes nothing, only exports).")],
+    average_init: Annotated[
+        float | None,
+        typer.Option(
+            "--average-init",
+            help="A fine-tuning run: export its selected weights averaged with its --init ones, this share for the "
+            "latter (WiSE-FT); replaces the run's own --average-init.",
+        ),
+    ] = None,
 ) -> None:
     """Re-export and re-score the selected weights of a finished (or stopped) run."""
+    from ..errors import EmopyError
     from ..train.run import export_run
 
-    typer.echo(json.dumps(export_run(run), indent=1))
+    try:
+        result = export_run(run, average_init)
+    except EmopyError as exc:
+        fail(exc)
+    typer.echo(json.dumps(result, indent=1))
 
 
 @app.command("measure")

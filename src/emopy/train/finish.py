@@ -42,6 +42,8 @@ def finish_run(trainer, export: bool = True) -> dict:
     for k, head in enumerate(trainer.heads):
         stop = start + len(head.label_names)
         trainer.load_best(head.name)
+        if cfg.average_init:
+            trainer.average_with_init(cfg.average_init)
         best = max(trainer.history, key=lambda r: r.get(f"val_acc_{head.name}", -1)) if trainer.history else {}
         card = ModelCard(
             name=f"{cfg.arch}.{head.name}",

@@ -143,8 +143,14 @@ def load_run(out: str | Path) -> Trainer:
     return trainer
 
 
-def export_run(out: str | Path) -> dict:
-    """Rebuild a run's trainer from its folder and export/score its selected weights."""
+def export_run(out: str | Path, average_init: float | None = None) -> dict:
+    """Rebuild a run's trainer from its folder and export/score its selected weights; `average_init` (a share of
+    the --init weights, as `emopy train --average-init`) replaces the run's own."""
     from .finish import finish_run
+    from .trainer import check_average_init
 
-    return finish_run(load_run(out))
+    trainer = load_run(out)
+    if average_init is not None:
+        check_average_init(average_init, trainer.cfg.init)
+        trainer.cfg.average_init = average_init
+    return finish_run(trainer)

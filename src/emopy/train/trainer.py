@@ -57,6 +57,7 @@ class TrainConfig:
     cutmix: float = 0.0  # Beta alpha of CutMix (paste a box of another face); 0 = off; with mixup, one per batch
     ema: float = 0.0  # decay of a per-step exponential moving average of weights and BN statistics, selected; 0 = off
     sam: float = 0.0  # radius of sharpness-aware minimisation (two passes per step); 0 = plain SGD
+    average_init: float = 0.0  # share of the --init weights averaged into the exported ones (WiSE-FT); 0 = off
     model_kwargs: dict = field(default_factory=dict)
 
 
@@ -68,6 +69,14 @@ def check_averaging(swa_start: int, ema: float, epochs: int) -> None:
         raise ConfigError(f"ema is a decay per step in [0, 1), e.g. 0.999; got {ema}")
     if ema and swa_start:
         raise ConfigError("choose one weight average: --ema or --swa-start")
+
+
+def check_average_init(share: float, init: str) -> None:
+    """Fail early on a bad share of the starting weights (it needs a fine-tuning run)."""
+    if not 0 <= share < 1:
+        raise ConfigError(f"average_init is the share of the --init weights in [0, 1), e.g. 0.5; got {share}")
+    if share and not init:
+        raise ConfigError("average_init averages the exported weights with the --init ones: give --init")
 
 
 def _normalise(x_uint8: torch.Tensor) -> torch.Tensor:
@@ -107,13 +116,14 @@ class Trainer:
         self.augment = build_augment(config.augment, self.input.input_size)
         self.center = build_augment((), self.input.input_size)
         self.model = create_model(config.arch, sum(self.sizes), **kwargs)
-        if config.init:
-            self._load_init(config.init)
+        loaded = self._load_init(config.init) if config.init else set()
         if has_placeholder_statistics(self.model.state_dict()):  # from an int8 export (--init or a backbone)
             sample = np.random.default_rng(config.seed).permutation(self.train_idx)[:4096]
             recentre_batch_norm(
                 self.model, (self.batch_input(sample[i : i + 256], False) for i in range(0, len(sample), 256))
             )
+        # the starting weights of a fine-tuning run (batch norm re-centred), for `average_with_init`
+        self.init_state = {k: v.clone() for k, v in self.model.state_dict().items() if k in loaded}
         if not self.temporal:
             self.model = self.model.to(memory_format=torch.channels_last)
         # the module that trains: DDP averages gradients over processes; `self.model` stays the plain module
@@ -143,6 +153,7 @@ class Trainer:
         check_averaging(config.swa_start, config.ema, config.epochs)
         check_alphas(config.mixup, config.cutmix)
         check_rho(config.sam)
+        check_average_init(config.average_init, config.init)
         # the running average of the weights (stochastic weight averaging); its batch-norm statistics are recomputed
         self.swa = torch.optim.swa_utils.AveragedModel(self.model) if config.swa_start else None
         # or their exponential moving average, updated every step, batch-norm statistics averaged alongside
@@ -157,8 +168,9 @@ class Trainer:
         self.best: dict[str, float] = {h.name: -1.0 for h in heads}
         self.history: list[dict] = []
 
-    def _load_init(self, weights: str) -> None:
-        """Fine-tuning: every tensor of `weights`; the classifier too when its shape matches this run's heads."""
+    def _load_init(self, weights: str) -> set[str]:
+        """Fine-tuning: every tensor of `weights`; the classifier too when its shape matches this run's heads.
+        Returns the names of the tensors loaded."""
         from ..models.transfer import weights_state
 
         state = weights_state(weights, head=True)
@@ -176,6 +188,7 @@ class Trainer:
             raise ConfigError(
                 f"--init {weights}: not a {self.cfg.arch} model (missing {missing[:3]}, unexpected {unexpected[:3]})"
             )
+        return set(state)
 
     def _class_weights(self, head: Head) -> torch.Tensor:
         c = len(head.label_names)
@@ -426,3 +439,11 @@ class Trainer:
         """Load the weights selected on validation for `head`."""
         state = torch.load(self.out / f"best-{head}.pt", map_location="cpu", weights_only=True)
         self.model.load_state_dict(state["model"])
+
+    @torch.no_grad()
+    def average_with_init(self, share: float) -> None:
+        """Move the model's weights `share` of the way back to the --init ones (WiSE-FT, Wortsman et al. 2022):
+        fine-tuning and its start lie in one basin, and their average often beats both."""
+        for k, v in self.model.state_dict().items():
+            if k in self.init_state and v.is_floating_point():
+                v.lerp_(self.init_state[k].to(v.dtype), share)
