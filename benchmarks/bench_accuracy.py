@@ -31,6 +31,7 @@ def cases(data: Path) -> list[tuple[str, str, dict]]:
             dict(data=fer, ferplus_labels=plus, split="PrivateTest", tta=True),
         ),
         ("default / FER2013 PrivateTest", "default", dict(data=fer, split="PrivateTest")),
+        ("vgg_wide.fer2013 / FER2013 PrivateTest", "vgg_wide.fer2013", dict(data=fer, split="PrivateTest")),
         ("vgg_wide.fer2013.int8 / FER2013 PrivateTest", "vgg_wide.fer2013.int8", dict(data=fer, split="PrivateTest")),
         (
             "vgg_wide.ferplus.int8 / FER+ Test (majority)",
