@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import gzip
 import io
+import re
 import socket
+import sqlite3
 import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -27,7 +33,7 @@ from websockets.sync.client import connect  # noqa: E402
 
 from _image_helpers import exif_jpeg, tiff_bomb, with_trailer  # noqa: E402
 from _predict_helpers import astronaut, encode  # noqa: E402
-from _serve_helpers import ServerProcess, face_jpeg, write_story_folder  # noqa: E402
+from _serve_helpers import ServerProcess, face_jpeg, quick_story, write_story_folder  # noqa: E402
 
 KEY = {"X-API-Key": "s3cret"}
 LIMITS = {
@@ -209,7 +215,7 @@ def test_url_fetch_connects_to_the_address_it_checked(monkeypatch):
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append((request.url.host, request.headers["host"], request.extensions["sni_hostname"]))
-        return httpx.Response(200, content=b"img")
+        return httpx.Response(200, stream=httpx.ByteStream(b"img"))  # unread, as a transport gives it: fetched raw
 
     got = asyncio.run(
         fetch.fetch_image(
@@ -355,3 +361,193 @@ def test_validation_errors_do_not_echo_large_inputs(server):
     )
     assert r.status_code == 422 and len(r.content) < 2000 and "json" in r.text.lower()
     assert httpx.get(server.url + "/health").status_code == 200
+
+
+# ---- issue #35: nested gzip, deletion under a reader, story XSS, IPv6 forms, data: URLs, paths, headers, docs ----
+@contextlib.contextmanager
+def _http_server(body: bytes, headers: dict[str, str]):
+    """A loopback HTTP server in this process answering every GET with `body`; yields (url, request headers seen)."""
+    seen: list[dict[str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(dict(self.headers))
+            self.send_response(200)
+            for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/a.jpg", seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_url_fetch_never_decompresses(monkeypatch):
+    """Content-Encoding: gzip, gzip, gzip (a few hundred bytes, 64 MiB inflated) is refused unread, asking identity."""
+    from emopy.serve import fetch
+
+    bomb = bytes(64 << 20)
+    for _ in range(3):
+        bomb = gzip.compress(bomb)
+    assert len(bomb) < 1000
+    monkeypatch.setattr(fetch, "is_public", lambda addr: True)  # let the test reach its own loopback server
+    with _http_server(bomb, {"Content-Encoding": "gzip, gzip, gzip"}) as (url, seen):
+        with pytest.raises(fetch.FetchError, match="Content-Encoding 'gzip, gzip, gzip'"):
+            asyncio.run(fetch.fetch_image(url, max_bytes=10_000_000, timeout=10, max_redirects=0))
+    assert seen[0]["Accept-Encoding"] == "identity"
+    with _http_server(b"raw image bytes", {"Content-Encoding": "identity"}) as (url, _):
+        got = asyncio.run(fetch.fetch_image(url, max_bytes=100, timeout=10, max_redirects=0))
+    assert got == b"raw image bytes"
+
+
+def _stored_crop_sample(srv: ServerProcess, image_id: str) -> bytes:
+    """48 bytes from the middle of the face crop stored for `image_id` (through feedback and the export)."""
+    fb = httpx.post(srv.url + "/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "happy"})
+    export = httpx.get(srv.url + "/v1/feedback", headers=KEY, timeout=60)
+    with zipfile.ZipFile(io.BytesIO(export.content)) as zf:
+        crop = zf.read(f"happiness/{fb.json()['id']}.png")
+    return crop[len(crop) // 2 : len(crop) // 2 + 48]
+
+
+def test_deletion_says_so_while_a_reader_keeps_the_bytes_in_the_wal(keyed):
+    """A reader holding an older snapshot blocks the WAL checkpoint: 503 + Retry-After, never 204 with bytes left."""
+    image_id = predict(keyed.url, face_jpeg(), store=True).json()["image_id"]
+    sample = _stored_crop_sample(keyed, image_id)
+    assert sample in _stored_bytes(keyed)
+    reader = sqlite3.connect(Path(keyed.log.name).parent / "emopy.db", isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM faces").fetchone()  # a snapshot from before the deletion, held
+        t0 = time.monotonic()
+        r = httpx.delete(f"{keyed.url}/v1/images/{image_id}", headers=KEY, timeout=60)
+        assert r.status_code == 503 and "write-ahead log" in r.json()["detail"], r.text
+        assert int(r.headers["retry-after"]) > 0 and time.monotonic() - t0 < 8
+        assert sample in _stored_bytes(keyed)  # what the 503 says
+    finally:
+        reader.close()
+    again = httpx.delete(f"{keyed.url}/v1/images/{image_id}", headers=KEY, timeout=60)
+    assert again.status_code == 404 and sample not in _stored_bytes(keyed), again.text
+
+
+WEB_JS = ("app.js", "common.js", "story.js")
+
+
+def test_web_pages_never_parse_data_as_html(server):
+    """The pages put what the server sends (story names, titles, segment ids, errors) in as text, never as HTML."""
+    for name in WEB_JS:
+        js = httpx.get(f"{server.url}/{name}").text
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", js), name
+
+
+def test_story_page_shows_hostile_story_text_as_text(tmp_path, emopy_cmd):
+    """A story whose file name, title and segment id carry markup: the page shows it as text and runs none of it."""
+    from test_serve_browser import CHROMIUM, DRIVER, browser_on_server
+
+    if not (CHROMIUM and DRIVER):
+        pytest.skip("needs headless Chromium and its driver: apt-get install -y chromium chromium-driver")
+    xss = '<img src=x onerror="window.pwned=1">'
+    name = '"><img src=x onerror=window.pwned=2>'
+    story = quick_story(4)
+    story["title"] = "T" + xss
+    story["segments"]["start"]["decision"]["branches"]["happiness"] = xss
+    story["segments"][xss] = story["segments"].pop("smile")
+    folder = write_story_folder(tmp_path / "stories", seconds=4)
+    (folder / f"{name}.yaml").write_text(yaml.safe_dump(story))
+    with browser_on_server(tmp_path, emopy_cmd, env={"EMOPY_STORIES": str(folder)}) as (browser, srv):
+        browser.get(f"{srv.url}/story.html?story={quote(name)}&autoplay")
+        ended = browser.wait_for("return window.emopyStory.ended", timeout=60)
+        options = browser.js("return [...document.querySelectorAll('#story option')].map((o) => [o.value, o.text])")
+        steps = browser.js("return [...document.querySelectorAll('#path .step')].map((li) => li.textContent)")
+        injected = browser.js("return [document.querySelectorAll('img').length, window.pwned || null]")
+    assert ended["path"] == ["start", xss]
+    assert [name, "T" + xss] in options
+    assert steps[0].startswith(f"start → {xss} (confident") and steps[1] == xss
+    assert injected == [0, None]
+
+
+def test_api_docs_render_offline_under_the_policy(tmp_path, emopy_cmd):
+    """/docs and /redoc in a browser without the internet, under their Content-Security-Policy: both show the API."""
+    from test_serve_browser import CHROMIUM, DRIVER, browser_on_server
+
+    if not (CHROMIUM and DRIVER):
+        pytest.skip("needs headless Chromium and its driver: apt-get install -y chromium chromium-driver")
+    with browser_on_server(tmp_path, emopy_cmd) as (browser, srv):
+        browser.get(srv.url + "/docs")
+        swagger = browser.wait_for("return document.querySelector('.swagger-ui .info .title')?.textContent", 60)
+        operations = browser.js("return document.querySelectorAll('.opblock').length")
+        browser.get(srv.url + "/redoc")
+        redoc = browser.wait_for("return document.querySelector('redoc h1')?.textContent", 60)
+        paths = browser.js("return document.body.innerText.includes('/v1/predict')")
+    assert swagger.startswith("EmoPy") and operations >= 5
+    assert redoc.startswith("EmoPy") and paths
+
+
+def test_ipv6_forms_embedding_ipv4_are_refused(server):
+    """NAT64 (well-known and local-use), SIIT, IPv4-mapped, 6to4 and Teredo addresses that carry private IPv4."""
+    for url in (
+        "http://[64:ff9b:1::7f00:1]/",  # local-use NAT64 (RFC 8215)
+        "http://[64:ff9b:1:a9fe:a9:fe00::]/",  # the same prefix, /48 layout: 169.254.169.254
+        "http://[::ffff:0:7f00:1]/",  # SIIT IPv4-translated (RFC 2765)
+        "http://[::ffff:0:a9fe:a9fe]/",
+        "http://[64:ff9b::a9fe:a9fe]/",  # well-known NAT64
+        "http://[2002:a9fe:a9fe::1]/",  # 6to4
+        "http://[::ffff:127.0.0.1]/",  # IPv4-mapped
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
+    ):
+        r = httpx.post(server.url + "/v1/predict", json={"image_url": url}, timeout=30)
+        assert r.status_code == 400 and "non-public" in r.json()["detail"], (url, r.text)
+
+
+def test_data_url_without_a_comma_gets_400(server):
+    for value in ("data:image/png;base64", "data:"):
+        r = httpx.post(server.url + "/v1/predict", json={"image_base64": value}, timeout=30)
+        assert r.status_code == 400 and "comma" in r.json()["detail"], (value, r.text)
+
+
+def test_broken_story_errors_name_only_the_file(server):
+    """/v1/stories, /v1/stories/{name} and play report a broken file by its name, not by the server's path."""
+    folder = str(Path(server.log.name).parent.resolve())
+    listed = {s["name"]: s for s in httpx.get(server.url + "/v1/stories").json()}
+    read = httpx.get(server.url + "/v1/stories/broken")
+    with connect(f"ws://127.0.0.1:{server.port}/v1/stories/broken/play", open_timeout=10) as ws:
+        played = ws.recv(timeout=10)
+    for text in (listed["broken"]["error"], read.json()["detail"], played):
+        assert "broken.json: invalid story" in text and folder not in text and "/tmp/" not in text, text
+
+
+SECURITY_HEADERS = {"x-content-type-options": "nosniff", "x-frame-options": "DENY"}
+
+
+def test_every_answer_carries_security_headers(server):
+    """CSP (no framing, scripts from this server only), nosniff and X-Frame-Options on pages, API answers, errors."""
+    answers = [
+        httpx.get(server.url + path) for path in ("/", "/story.html", "/story.js", "/health", "/docs", "/v1/stories/no")
+    ]
+    answers.append(httpx.post(server.url + "/v1/predict", json={"image_base64": "!"}))
+    answers.append(httpx.get(server.url + "/health", headers={"Host": "attacker.example"}))
+    for r in answers:
+        assert {k: r.headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS, (r.url, r.status_code)
+        policy = dict(d.strip().split(" ", 1) for d in r.headers["content-security-policy"].split(";"))
+        assert policy["default-src"] == policy["script-src"].split()[0] == "'self'", (r.url, policy)
+        assert policy["frame-ancestors"] == "'none'" and "'unsafe-inline'" not in policy["script-src"], (r.url, policy)
+    assert [r.status_code for r in answers] == [200, 200, 200, 200, 200, 404, 400, 400]
+
+
+def test_api_docs_load_nothing_from_other_sites(server):
+    """/docs and /redoc reference only this server: their scripts, styles and icon come from it."""
+    for path in ("/docs", "/redoc"):
+        page = httpx.get(server.url + path)
+        assert page.status_code == 200 and "://" not in page.text, page.text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert any(a.endswith(".js") for a in assets), assets
+        for asset in assets:
+            r = httpx.get(server.url + asset)
+            assert r.status_code == 200 and len(r.content) > 1000, asset

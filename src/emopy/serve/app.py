@@ -26,6 +26,8 @@ from ..errors import (
     UnknownEmotionError,
 )
 from .db import make_engine, migrate, purge_expired
+from .docs import add_docs
+from .headers import SecurityHeaders
 from .inference import Decoder
 from .limits import CLOSE, BodyLimit
 from .predictor import Predictor
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         lifespan=lifespan,
         description="Facial expression recognition: faces and emotion probabilities, "
         "feedback that becomes training data.",
+        docs_url=None,  # add_docs serves /docs and /redoc with their files from this server, not a CDN
+        redoc_url=None,
     )
     app.dependency_overrides[get_settings] = lambda: settings
     app.state.decoder = Decoder(settings)
@@ -97,10 +101,12 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     )
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts()
-    )  # outermost: DNS rebinding stops here
+    )  # DNS rebinding stops here, before anything else runs
+    app.add_middleware(SecurityHeaders)  # outermost: every answer has the headers, the Host check's 400 too
     app.add_exception_handler(EmopyError, _emopy_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for router in (predict.router, ws.router, feedback.router, images.router, stories.router, health.router):
         app.include_router(router)
+    add_docs(app)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="web")
     return app

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from .models import Face, Image
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 10_000  # how long a statement waits for a lock held by another connection or worker
+CHECKPOINT_TRIES = 3  # a WAL checkpoint blocked by readers is tried this often, each waiting CHECKPOINT_WAIT_MS
+CHECKPOINT_WAIT_MS = 1_000
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -25,7 +28,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA secure_delete=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
 
 
@@ -55,11 +58,24 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def checkpoint(engine: Engine) -> None:
-    """Copy SQLite's write-ahead log into the database file and truncate it, so deleted bytes leave the WAL now."""
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+def checkpoint(engine: Engine) -> bool:
+    """Copy SQLite's write-ahead log into the database file and truncate it, so deleted bytes leave the WAL now.
+
+    False when readers on an older snapshot kept it from finishing through every try: the log still holds what they
+    may read (deleted bytes included). Other databases: True (PostgreSQL's dead rows wait for VACUUM instead).
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")  # TRUNCATE waits for readers this long
+        try:
+            for _ in range(CHECKPOINT_TRIES):
+                busy, _frames, _copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                if not busy:
+                    return True
+            return False
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def purge_expired(engine: Engine, days: float | None) -> int:

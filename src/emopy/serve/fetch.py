@@ -2,6 +2,7 @@
 
 Each hop's host is resolved once; every address it has is checked (IPv4 inside IPv6 unwrapped first), and
 the request connects to the checked address itself, so DNS cannot answer differently between check and use.
+Bodies are read as sent and never decompressed: a few hundred bytes of nested gzip can inflate to gigabytes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from ..errors import FetchError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 ranges that carry IPv4 in a form that cannot be unwrapped reliably, and are no public web server's address:
+# local-use NAT64 (RFC 8215, the IPv4 part placed by prefix length), SIIT IPv4-translated (RFC 2765), Teredo tunnels
+OPAQUE_IPV4_CARRIERS = tuple(ipaddress.ip_network(n) for n in ("64:ff9b:1::/48", "::ffff:0:0:0/96", "2001::/32"))
 
 
 def unwrap(addr: IPAddress) -> IPAddress:
@@ -31,7 +35,9 @@ def unwrap(addr: IPAddress) -> IPAddress:
 
 def is_public(addr: IPAddress) -> bool:
     """Globally routable unicast, also once unwrapped: no loopback, private, link-local (cloud metadata), reserved,
-    multicast."""
+    multicast, nor an IPv6 range that carries IPv4 opaquely."""
+    if addr.version == 6 and any(addr in net for net in OPAQUE_IPV4_CARRIERS):
+        return False
     return all(a.is_global and not a.is_multicast for a in (addr, unwrap(addr)))
 
 
@@ -87,18 +93,24 @@ async def _fetch(
         for _ in range(max_redirects + 1):
             addr = await resolve_public(url)
             pinned = url.copy_with(host=str(addr))
-            headers = {"Host": url.netloc.decode("ascii")}
+            headers = {"Host": url.netloc.decode("ascii"), "Accept-Encoding": "identity"}
             async with client.stream("GET", pinned, headers=headers, extensions={"sni_hostname": url.host}) as resp:
                 if resp.is_redirect:
                     url = parse_url(resp.headers["location"], base=url)
                     continue
                 if resp.status_code != 200:
                     raise FetchError(f"image_url answered HTTP {resp.status_code}")
+                encoding = resp.headers.get("content-encoding", "identity")
+                if any(e.strip().lower() not in ("", "identity") for e in encoding.split(",")):
+                    raise FetchError(
+                        f"image_url answered with Content-Encoding {encoding[:100]!r}; only unencoded bodies are "
+                        "accepted (the fetch asks for identity, and never decompresses)"
+                    )
                 length = resp.headers.get("content-length", "")
                 if length.isdigit() and int(length) > max_bytes:
                     raise FetchError(f"image_url body is over the limit of {max_bytes} bytes")
                 data = bytearray()
-                async for chunk in resp.aiter_bytes():
+                async for chunk in resp.aiter_raw():  # the bytes as sent: httpx decodes nothing here
                     data += chunk
                     if len(data) > max_bytes:
                         raise FetchError(f"image_url body is over the limit of {max_bytes} bytes")

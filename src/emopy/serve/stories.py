@@ -36,8 +36,13 @@ class StoryLibrary:
         raise UnknownStory(f"unknown story {name!r}; this server has: {', '.join(self.names()) or 'none'}")
 
     def load(self, name: str) -> Story:
-        """The validated story (StoryError names the field of a broken file)."""
-        return load_story(self.path(name))
+        """The validated story; StoryError names the field of a broken file, and the file by its name only (the
+        message reaches clients: no server paths)."""
+        path = self.path(name)
+        try:
+            return load_story(path)
+        except StoryError as exc:
+            raise StoryError(str(exc).replace(str(path), path.name)) from None
 
     def relative(self, media: str) -> str | None:
         """A media path as the API shows it: relative to the story folder, or None for a file outside it."""

@@ -73,7 +73,13 @@ async def _read(request: Request, settings: Settings) -> tuple[bytes, PredictOpt
                 max_redirects=settings.url_max_redirects,
             )
             return data, body
-        text = body.image_base64.split(",", 1)[1] if body.image_base64.startswith("data:") else body.image_base64
+        text = body.image_base64
+        if text.startswith("data:"):
+            _media_type, comma, text = text.partition(",")
+            if not comma:
+                raise HTTPException(
+                    400, "image_base64 is a data: URL without a comma: send data:image/png;base64,<data>"
+                )
         try:
             return base64.b64decode(text, validate=True), body
         except (binascii.Error, ValueError):

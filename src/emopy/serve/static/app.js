@@ -8,7 +8,11 @@ async function init() {
   const h = await (await fetch("health")).json();
   emotions = h.emotions;
   $("status").textContent = `model ${h.model}`;
-  $("legend").innerHTML = emotions.map((e, i) => `<span style="color:${COLORS[i % 8]}">■ ${EMOJI[e] || ""} ${e}</span>`).join("");
+  $("legend").replaceChildren(...emotions.map((e, i) => {
+    const key = el("span", {}, `■ ${EMOJI[e] || ""} ${e}`);
+    key.style.color = COLORS[i % 8];  // a style property, not a style attribute: the page's policy allows no inline CSS
+    return key;
+  }));
 }
 
 function draw(faces, width, height) {
@@ -29,15 +33,16 @@ function listFaces(faces, imageId) {
     });
     return;
   }
-  const options = emotions.map((e) => `<option value="${e}">${EMOJI[e] || ""} ${e}</option>`).join("");
-  $("faces").innerHTML = faces.map((f) => `<div class="face" data-index="${f.index}">
-    <span class="emoji">${EMOJI[f.dominant] || ""}</span> face ${f.index + 1}: <b class="dominant">${f.dominant} ${Math.round(100 * f.emotions[f.dominant])}%</b>
-    <select aria-label="true emotion of face ${f.index + 1}"><option value="">actually…</option>${options}</select>
-    <span class="sent"></span></div>`).join("") || "<p>no face found</p>";
-  for (const div of $("faces").querySelectorAll(".face")) {
-    div.querySelector("select").onchange = (ev) => sendFeedback(imageId, Number(div.dataset.index), ev.target.value, div)
-      .catch((e) => (div.querySelector(".sent").textContent = `error: ${e.message}`));
-  }
+  const rows = faces.map((f) => {
+    const options = emotions.map((e) => el("option", {value: e}, `${EMOJI[e] || ""} ${e}`));
+    const select = el("select", {"aria-label": `true emotion of face ${f.index + 1}`}, el("option", {value: ""}, "actually…"), ...options);
+    const sent = el("span", {class: "sent"});
+    select.onchange = (ev) => sendFeedback(imageId, f.index, ev.target.value, div).catch((e) => (sent.textContent = `error: ${e.message}`));
+    const div = el("div", {class: "face", "data-index": f.index}, el("span", {class: "emoji"}, EMOJI[f.dominant] || ""), ` face ${f.index + 1}: `,
+      el("b", {class: "dominant"}, `${f.dominant} ${Math.round(100 * f.emotions[f.dominant])}%`), " ", select, " ", sent);
+    return div;
+  });
+  $("faces").replaceChildren(...(rows.length ? rows : [el("p", {}, "no face found")]));
 }
 
 async function sendFeedback(imageId, index, emotion, div) {

@@ -4,6 +4,17 @@ const EMOJI = {anger: "😠", disgust: "🤢", fear: "😨", happiness: "😄", 
 const COLORS = ["#d62728", "#8c564b", "#9467bd", "#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f", "#e377c2"];
 const $ = (id) => document.getElementById(id);
 
+// A new element with attributes (false or null ones left out) and children: strings go in as text, never as HTML,
+// so names, titles and messages from the server cannot add markup or scripts to the page.
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value !== false && value != null) node.setAttribute(name, value === true ? "" : value);
+  }
+  node.append(...children);
+  return node;
+}
+
 async function startWebcam(video) {
   video.srcObject = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 480}, audio: false});
   await video.play();

@@ -7,7 +7,7 @@ let segment = null;
 async function init() {
   const stories = await (await fetch("v1/stories")).json();
   const wanted = new URLSearchParams(location.search).get("story");
-  $("story").innerHTML = stories.map((s) => `<option value="${s.name}" ${s.error ? "disabled" : ""}>${s.title || s.name}${s.error ? " (broken)" : ""}</option>`).join("");
+  $("story").replaceChildren(...stories.map((s) => el("option", {value: s.name, disabled: Boolean(s.error)}, `${s.title || s.name}${s.error ? " (broken)" : ""}`)));
   if (wanted) $("story").value = wanted;
   $("status").textContent = stories.length ? `${stories.length} stor${stories.length === 1 ? "y" : "ies"}` : "no stories on this server";
 }
@@ -19,28 +19,28 @@ function showSegment(msg) {
   $("card").hidden = !media.hidden;
   if (!media.hidden) { media.src = msg.media_url; media.play().catch(() => {}); } else { media.removeAttribute("src"); }
   $("card").textContent = msg.kind === "card" ? msg.content : `▶ ${msg.content}`;
-  $("measure").innerHTML = msg.decision ? `<p>Deciding in the last ${msg.decision.window} s on: ${msg.decision.emotions.map((e) => `${EMOJI[e] || ""} ${e}`).join(", ")}</p>`
-    : msg.calibrate ? `<p class="calibrating">Calibrating to you: relax and look at the screen for ${msg.duration} s</p>` : "";
+  $("measure").replaceChildren(msg.decision ? el("p", {}, `Deciding in the last ${msg.decision.window} s on: ${msg.decision.emotions.map((e) => `${EMOJI[e] || ""} ${e}`).join(", ")}`)
+    : msg.calibrate ? el("p", {class: "calibrating"}, `Calibrating to you: relax and look at the screen for ${msg.duration} s`) : "");
 }
 
 function showCalibrated(msg) {
   window.emopyStory.calibrated = msg;
-  $("measure").innerHTML = msg.error ? `<p>${msg.error}</p>` : `<p>Calibrated to your resting face (${msg.faces} frames)</p>`;
+  $("measure").replaceChildren(el("p", {}, msg.error || `Calibrated to your resting face (${msg.faces} frames)`));
 }
 
 function showMeasure(m) {
   if (!m || !segment || !segment.decision) return;
   const threshold = segment.decision.threshold;
-  $("measure").innerHTML = `<p>Deciding in the last ${segment.decision.window} s (threshold ${Math.round(100 * threshold)}%, ${m.face_frames} face frames so far)</p>` +
-    Object.entries(m.means).map(([e, v]) => `<div class="meter"><span>${EMOJI[e] || ""} ${e}</span>
-      <meter min="0" max="1" value="${v}" low="${threshold}" optimum="1"></meter> ${Math.round(100 * v)}%</div>`).join("");
+  $("measure").replaceChildren(el("p", {}, `Deciding in the last ${segment.decision.window} s (threshold ${Math.round(100 * threshold)}%, ${m.face_frames} face frames so far)`),
+    ...Object.entries(m.means).map(([e, v]) => el("div", {class: "meter"}, el("span", {}, `${EMOJI[e] || ""} ${e}`), " ",
+      el("meter", {min: 0, max: 1, value: v, low: threshold, optimum: 1}), ` ${Math.round(100 * v)}%`)));
 }
 
 function showStep(step) {
   window.emopyStory.steps.push(step);
   const d = step.decision;
   const why = d ? ` → ${d.target} (${d.reason}${d.emotion ? `: ${EMOJI[d.emotion] || ""} ${d.emotion} ${Math.round(100 * d.means[d.emotion])}%` : ""}, ${d.face_frames}/${d.frames} frames with a face)` : "";
-  $("path").insertAdjacentHTML("beforeend", `<li class="step" data-segment="${step.segment}"><b>${step.segment}</b>${why}</li>`);
+  $("path").append(el("li", {class: "step", "data-segment": step.segment}, el("b", {}, step.segment), why));
 }
 
 function tickBar() {
@@ -50,7 +50,7 @@ function tickBar() {
 
 async function play() {
   $("play").disabled = true;
-  $("path").innerHTML = "";
+  $("path").replaceChildren();
   await startWebcam(video);
   const ws = new WebSocket(wsUrl(`v1/stories/${encodeURIComponent($("story").value)}/play`));
   ws.binaryType = "arraybuffer";
@@ -67,7 +67,7 @@ async function play() {
       segment = null;
       $("card").hidden = false; media.hidden = true; media.pause();
       $("card").textContent = `The end: ${msg.path.join(" → ")}`;
-      $("measure").innerHTML = "";
+      $("measure").replaceChildren();
     } else if (msg.type === "frame") {
       answered();
       window.emopyStory.frames++;
