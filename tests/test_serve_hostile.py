@@ -28,7 +28,7 @@ pytest.importorskip("uvicorn", reason="the server extra is not installed: pip in
 
 import httpx  # noqa: E402
 import yaml  # noqa: E402
-from websockets.exceptions import ConnectionClosed  # noqa: E402
+from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
 from _image_helpers import exif_jpeg, tiff_bomb, with_trailer  # noqa: E402
@@ -40,6 +40,7 @@ LIMITS = {
     "EMOPY_BODY_TIMEOUT_S": "2",
     "EMOPY_WS_IDLE_S": "2",
     "EMOPY_KEEP_ALIVE_S": "1",
+    "EMOPY_HEAD_TIMEOUT_S": "2",
     "EMOPY_MAX_CONNECTIONS": "6",
     "EMOPY_ALLOW_IMAGE_URL": "true",
 }
@@ -318,6 +319,78 @@ def test_connections_are_capped_and_idle_keep_alive_closed(server):
     sock.close()
 
 
+def test_websockets_count_against_the_connection_cap(server):
+    """Upgrades are refused with 503 at the cap like any request: 10 tries against a cap of 6 open at most 6."""
+    opened, refused = 0, []
+    with contextlib.ExitStack() as open_sockets:
+        for _ in range(10):
+            try:
+                open_sockets.enter_context(connect(f"ws://127.0.0.1:{server.port}/v1/ws", open_timeout=10))
+                opened += 1
+            except InvalidStatus as exc:
+                refused.append(exc.response.status_code)
+    assert 1 <= opened <= 6 and refused and set(refused) == {503}, (opened, refused)
+    time.sleep(0.5)
+    assert httpx.get(server.url + "/health").status_code == 200
+
+
+def _cut_off_within(sock: socket.socket, seconds: float) -> bytes:
+    """What the server sent before closing `sock`; fails if it is still open after `seconds`."""
+    sock.settimeout(seconds)
+    try:
+        return read_all(sock)
+    except TimeoutError:
+        pytest.fail(f"the server kept a connection without a request head open for {seconds} s")
+    finally:
+        sock.close()
+
+
+def test_silent_and_slow_request_heads_are_cut_off(server):
+    """Sockets that send nothing, or a head a byte at a time, are closed at the head deadline (2 s here), not held
+    against the cap: 6 silent sockets (the cap) block /health only until then."""
+    silent = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(6)]
+    slow = raw_request(server.port, b"GET /health HTTP/1.1\r\n")
+    t0 = time.monotonic()
+    slow.settimeout(0.25)
+    answer = b""
+    while time.monotonic() - t0 < 8 and not answer:
+        try:
+            slow.sendall(b"X")  # a header name that never ends, a byte every quarter second
+            answer = slow.recv(65536)
+        except TimeoutError:
+            continue
+        except OSError:
+            break
+    assert time.monotonic() - t0 < 6  # the bytes coming in did not push the deadline back
+    answer += _cut_off_within(slow, 5)
+    assert answer.startswith(b"HTTP/1.1 408") and b"EMOPY_HEAD_TIMEOUT_S" in answer, answer[:300]
+    assert httpx.get(server.url + "/health").status_code == 200
+    for sock in silent:
+        assert _cut_off_within(sock, 5) == b""
+
+
+def test_silent_sockets_at_the_default_cap_are_cut_off(keyed):
+    """With default settings, 64 sockets that never send a byte (the default cap) block the server for seconds."""
+    silent = [socket.create_connection(("127.0.0.1", keyed.port), timeout=10) for _ in range(64)]
+    try:
+        t0 = time.monotonic()
+        while httpx.get(keyed.url + "/health", timeout=10).status_code != 200:
+            assert time.monotonic() - t0 < 30, "still 503 after 30 s while 64 silent sockets are open"
+            time.sleep(0.5)
+    finally:
+        for sock in silent:
+            sock.close()
+
+
+def test_request_head_over_the_cap_is_refused_in_one_read(server):
+    """A complete 100 KB head sent at once is refused like one streamed in pieces; a 60 KB head still passes."""
+    for pad, status in ((100_000, b"HTTP/1.1 400"), (60_000, b"HTTP/1.1 200")):
+        head = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Pad: " + b"a" * pad + b"\r\n\r\n"
+        sock = raw_request(server.port, head)
+        assert read_all(sock).startswith(status), pad
+        sock.close()
+
+
 # ---- 8. privacy ----------------------------------------------------------------------------------------------
 def _stored_bytes(server) -> bytes:
     """Everything on disk of the server's SQLite database: the file, its write-ahead log and shared memory."""
@@ -551,3 +624,18 @@ def test_api_docs_load_nothing_from_other_sites(server):
         for asset in assets:
             r = httpx.get(server.url + asset)
             assert r.status_code == 200 and len(r.content) > 1000, asset
+
+
+def test_error_answers_do_not_echo_long_paths_or_headers(server):
+    """A 404 for a 60 KB path, a 415 naming a 60 KB content type, a 405: short answers all."""
+    long = "a" * 60_000
+    answers = [
+        (httpx.get(f"{server.url}/v1/stories/{long}"), 404),
+        (httpx.get(f"{server.url}/v1/stories/{long}/media/x.webm"), 404),
+        (httpx.get(f"{server.url}/{long}"), 404),
+        (httpx.post(server.url + "/v1/predict", content=b"x", headers={"Content-Type": "x/" + long}), 415),
+        (httpx.put(server.url + "/v1/predict"), 405),
+    ]
+    for r, status in answers:
+        assert r.status_code == status and len(r.content) < 1000, (r.status_code, len(r.content), r.text[:200])
+    assert "multipart/form-data" in answers[3][0].json()["detail"]  # the clipped answer still says what to send

@@ -40,6 +40,7 @@ def serve_cmd(
     from sqlalchemy.exc import SQLAlchemyError
 
     from ..serve.db import make_engine, migrate
+    from ..serve.protocol import BoundedH11Protocol
     from ..serve.settings import WILDCARD_ADDRESSES, Settings
 
     try:
@@ -55,7 +56,9 @@ def serve_cmd(
             "set EMOPY_ALLOWED_HOSTS to the names clients use",
             err=True,
         )
-    # h11, not httptools: h11 caps the request head (httptools reads headers without a size limit)
+    # h11, not httptools: h11 caps the request head (httptools reads headers without a size limit); the subclass adds a
+    # head deadline and counts WebSockets against the cap. websockets-sansio pauses reading while a message waits for
+    # the app, so a WebSocket holds at most about two ws_max_size messages
     uvicorn.run(
         "emopy.serve.app:create_app",
         factory=True,
@@ -63,7 +66,8 @@ def serve_cmd(
         port=port,
         workers=workers,
         log_level="info",
-        http="h11",
+        http=BoundedH11Protocol,
+        ws="websockets-sansio",
         h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         ws_max_size=settings.max_upload_bytes + 1024,
         limit_concurrency=settings.max_connections,

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
+from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
@@ -36,6 +38,7 @@ from .settings import Settings, get_settings
 
 STATIC = Path(__file__).parent / "static"
 MAX_ECHO = 200  # a refused input longer than this (as text) is not repeated in the 422 answer
+MAX_DETAIL = 400  # an error message longer than this (one quoting a long path or header) keeps its two ends only
 STATUS = {
     PayloadTooLarge: 413,
     BodyTooSlow: 408,
@@ -49,7 +52,20 @@ STATUS = {
 async def _emopy_error(_request: Request, exc: Exception) -> JSONResponse:
     """An EmopyError as a JSON 4xx naming the problem; a body refused half-read (408, 413) also ends the connection."""
     code = next((c for t, c in STATUS.items() if isinstance(exc, t)), 400)
-    return JSONResponse({"detail": str(exc)}, status_code=code, headers=CLOSE if code in (408, 413) else None)
+    return JSONResponse({"detail": clip(str(exc))}, status_code=code, headers=CLOSE if code in (408, 413) else None)
+
+
+def clip(text: str) -> str:
+    """`text` cut to MAX_DETAIL characters in its middle: a 404 for a 60 KB path answers in a few hundred bytes."""
+    half = MAX_DETAIL // 2
+    return text if len(text) <= MAX_DETAIL else f"{text[:half]} [...] {text[-half:]}"
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """Starlette's answer to an HTTPException (404, 405, 415...), its message clipped."""
+    if isinstance(exc.detail, str):
+        exc.detail = clip(exc.detail)
+    return await http_exception_handler(request, exc)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -104,6 +120,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
     )  # DNS rebinding stops here, before anything else runs
     app.add_middleware(SecurityHeaders)  # outermost: every answer has the headers, the Host check's 400 too
     app.add_exception_handler(EmopyError, _emopy_error)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for router in (predict.router, ws.router, feedback.router, images.router, stories.router, health.router):
         app.include_router(router)

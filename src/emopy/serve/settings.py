@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = []  # Host header names accepted; empty: loopback names (+ host)
     max_connections: int = 64  # uvicorn's limit_concurrency: open connections and running requests, beyond: 503
     keep_alive_s: int = 5  # an idle keep-alive connection is closed after this
+    head_timeout_s: float = 5.0  # a request head must have arrived within this (from accept or its first byte)
     body_timeout_s: float = 30.0  # a request body must have arrived completely within this
     ws_idle_s: float = 60.0  # a WebSocket without any message for this long is closed
     allow_image_url: bool = False
