@@ -238,7 +238,7 @@ def test_bad_feedback(client):
         ({"image_id": image_id, "face_index": 3, "emotion": "happy"}, 404, "has 1 faces"),
         ({"image_id": image_id, "face_index": -1, "emotion": "happy"}, 422, "greater than or equal"),
         ({"image_id": image_id, "face_index": 0, "emotion": "bored"}, 422, "unknown emotion"),
-        ({"image_id": image_id, "face_index": 0}, 422, "missing"),
+        ({"image_id": image_id, "face_index": 0}, 422, "emotion: Field required"),
     ]
     for body, status, why in cases:
         r = client.post("/v1/feedback", json=body)

@@ -27,6 +27,7 @@ from ..errors import (
     PayloadTooLarge,
     UnknownEmotionError,
 )
+from .contract import document, method_not_allowed
 from .db import make_engine, migrate, purge_expired
 from .docs import add_docs
 from .headers import SecurityHeaders
@@ -63,15 +64,23 @@ def clip(text: str) -> str:
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     """Starlette's answer to an HTTPException (404, 405, 415...), its message clipped."""
+    if exc.status_code in (404, 405):
+        exc = method_not_allowed(request) or exc
     if isinstance(exc.detail, str):
         exc.detail = clip(exc.detail)
     return await http_exception_handler(request, exc)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's 422 naming each field's problem, without echoing long inputs (5 MB in must not mean 5 MB out)."""
-    errors = [{k: v for k, v in e.items() if k != "input" or len(repr(v)) <= MAX_ECHO} for e in exc.errors()]
-    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+    """A 422 as ErrorOut: the problems in words, then each field's, without echoing long inputs (5 MB in must not
+    mean 5 MB out) or raw bytes (a body that is not UTF-8 has no JSON form)."""
+    errors = [
+        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+        | {k: v for k, v in e.items() if k == "input" and not isinstance(v, bytes) and len(repr(v)) <= MAX_ECHO}
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}".removeprefix(": ") for e in errors)
+    return JSONResponse(jsonable_encoder({"detail": clip(detail), "errors": errors}), status_code=422)
 
 
 async def _purge_forever(app: FastAPI, settings: Settings) -> None:
@@ -126,4 +135,5 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         app.include_router(router)
     add_docs(app)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="web")
+    document(app, STATUS.values())
     return app

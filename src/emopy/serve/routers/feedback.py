@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...emotions import resolve
+from ..contract import errors
 from ..db import get_session
 from ..dependencies import require_api_key
 from ..models import Face, Feedback, Image
@@ -20,10 +20,9 @@ from ..schemas import FeedbackIn, FeedbackOut
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 
 
-@router.post("", status_code=201, response_model=FeedbackOut)
+@router.post("", status_code=201, response_model=FeedbackOut, responses=errors(404))
 def add_feedback(body: FeedbackIn, session: Annotated[Session, Depends(get_session)]) -> FeedbackOut:
     """Store the emotion a user says face `face_index` of image `image_id` shows."""
-    emotion = resolve(body.emotion)
     image = session.get(Image, body.image_id)
     if image is None:
         raise HTTPException(404, f"unknown image_id {body.image_id!r}; use the image_id a /v1/predict answer gave")
@@ -32,11 +31,11 @@ def add_feedback(body: FeedbackIn, session: Annotated[Session, Depends(get_sessi
             404, f"image {body.image_id} has {len(image.faces)} faces; face_index {body.face_index} does not exist"
         )
     face = image.faces[body.face_index]
-    row = Feedback(face=face, emotion=emotion)
+    row = Feedback(face=face, emotion=body.emotion)
     session.add(row)
     session.commit()
     return FeedbackOut(
-        id=row.id, image_id=image.id, face_index=face.index, emotion=emotion, has_crop=face.crop is not None
+        id=row.id, image_id=image.id, face_index=face.index, emotion=body.emotion, has_crop=face.crop is not None
     )
 
 

@@ -13,26 +13,22 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from ..contract import errors
 from ..db import get_session
 from ..dependencies import get_decoder, get_predictor
 from ..fetch import fetch_image
 from ..inference import Decoder, predict_and_record
 from ..predictor import Predictor
-from ..schemas import PredictJSON, PredictOptions, PredictOut
+from ..schemas import PredictJSON, PredictOptions, PredictOut, form_schema
 from ..settings import Settings, get_settings
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 
-MULTIPART_SCHEMA = {
-    "type": "object",
-    "required": ["image"],
-    "properties": {"image": {"type": "string", "format": "binary"}, **PredictOptions.model_json_schema()["properties"]},
-}
 BODIES = {
     "requestBody": {
         "required": True,
         "content": {
-            "multipart/form-data": {"schema": MULTIPART_SCHEMA},
+            "multipart/form-data": {"schema": form_schema()},
             "application/json": {"schema": PredictJSON.model_json_schema(ref_template="#/components/schemas/{model}")},
         },
     }
@@ -91,7 +87,7 @@ async def _read(request: Request, settings: Settings) -> tuple[bytes, PredictOpt
     )
 
 
-@router.post("/predict", response_model=PredictOut, openapi_extra=BODIES)
+@router.post("/predict", response_model=PredictOut, openapi_extra=BODIES, responses=errors(403, 415))
 async def predict(
     request: Request,
     settings: Annotated[Settings, Depends(get_settings)],

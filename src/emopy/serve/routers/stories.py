@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError, StoryError, UnknownStory
 from ...stream.calibration import Calibration
+from ..contract import errors
 from ..dependencies import get_decoder, get_predictor
 from ..frames import frames
 from ..inference import Decoder
@@ -40,7 +41,7 @@ def list_stories(library: Library) -> list[dict]:
     return [library.summary(name) for name in library.names()]
 
 
-@router.get("/{name}")
+@router.get("/{name}", responses=errors(404, 422))
 def get_story(name: str, library: Library) -> dict:
     """One story, validated, as JSON."""
     try:
@@ -51,7 +52,11 @@ def get_story(name: str, library: Library) -> dict:
         raise HTTPException(422, str(exc)) from None
 
 
-@router.get("/{name}/media/{file:path}")
+@router.get(
+    "/{name}/media/{file:path}",
+    response_class=FileResponse,
+    responses={200: {"content": {"*/*": {}}, "description": "The file, typed by its extension."}, **errors(404)},
+)
 def get_media(name: str, file: str, library: Library) -> FileResponse:
     """A media file the story's segments name (nothing else in the story folder)."""
     try:
