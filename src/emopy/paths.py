@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -48,3 +49,8 @@ def expand_paths(
         else:
             out.append(s)
     return out
+
+
+def default_data_dir() -> Path:
+    """The shared datasets folder: $EMOPY_DATA, else ../shared/data (relative to the working folder)."""
+    return Path(os.environ.get("EMOPY_DATA") or Path("..") / "shared" / "data")

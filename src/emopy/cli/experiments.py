@@ -34,7 +34,8 @@ ArchsOpt = Annotated[str | None, typer.Option("--archs", help="Comma list of tra
 
 
 def _settings(data: Path | None, epochs: int, limit: int, threads: int, patience: int = 0, precision: str = "fp32"):
-    from ..experiments.plan import Settings, default_data_dir
+    from ..experiments.plan import Settings
+    from ..paths import default_data_dir
 
     return Settings(
         data=data or default_data_dir(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,11 +91,6 @@ class Settings:
     @property
     def ckplus(self) -> Path:
         return self.data / "ckplus48"
-
-
-def default_data_dir() -> Path:
-    """$EMOPY_DATA, else ../shared/data (relative to the working folder)."""
-    return Path(os.environ.get("EMOPY_DATA") or Path("..") / "shared" / "data")
 
 
 def subset_key(emotions) -> str:
