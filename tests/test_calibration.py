@@ -199,13 +199,13 @@ def test_balance_finds_rare_emotions_more_often(model):
         FERModel(balance=2.0)
 
 
-def test_the_card_sets_the_default_prior_correction(model):
-    """The default model is meant for faces unlike FER2013's: its card asks for a prior correction, others don't."""
-    assert model.balance == model.classifier.card.balance > 0
-    assert FERModel(balance=0.0, threads=1).balance == 0.0
+def test_the_prior_correction_is_a_knob_on_top_of_the_default(model):
+    """The default carries its fitted class bias inside the graph (card balance 0); `balance=` still corrects more."""
+    assert model.balance == model.classifier.card.balance == 0.0
+    assert FERModel(balance=0.5, threads=1).balance == 0.5
     assert FERModel(model="ferplus", threads=1).balance == 0.0
     crops = np.stack([cv2.resize(cv2.cvtColor(astronaut(), cv2.COLOR_BGR2GRAY)[82:176, 180:274], (48, 48))])
-    assert not np.allclose(model.predict_proba(crops), FERModel(balance=0.0, threads=1).predict_proba(crops))
+    assert not np.allclose(model.predict_proba(crops), FERModel(balance=0.5, threads=1).predict_proba(crops))
 
 
 def test_shipped_cards_name_no_machine_local_paths():

@@ -33,7 +33,7 @@ def test_the_wheel_holds_the_models_types_and_licence(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert wheel.name.startswith(f"emopy_fer-{emopy.__version__}-")
     for must in (
-        "emopy/weights/vgg_small.ferplus.int8.onnx",
+        "emopy/weights/vgg_small.crossdomain.int8.onnx",
         "emopy/weights/aliases.json",
         "emopy/py.typed",
         "emopy/assets/astronaut.jpg",
@@ -43,6 +43,11 @@ def test_the_wheel_holds_the_models_types_and_licence(wheel):
         assert must in names, must
     assert any(n.endswith("licenses/LICENSE") or n.endswith("/LICENSE") for n in names)
     assert not any(n.startswith("tests/") or n.endswith((".csv", ".csv.gz", ".pt")) for n in names)  # no data, no runs
+
+
+def test_the_wheel_stays_small(wheel):
+    """Superseded models leave the package (their commands stay in the weights README): at most 20 MB."""
+    assert wheel.stat().st_size <= 20 * 2**20, f"{wheel.stat().st_size / 2**20:.1f} MB"
 
 
 def test_a_fresh_venv_from_the_wheel_runs_the_demo_and_the_video_workflow(wheel, tmp_path):

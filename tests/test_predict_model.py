@@ -170,8 +170,8 @@ def test_a_folder_named_like_a_shipped_model_does_not_shadow_it(tmp_path, monkey
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ferplus").mkdir()
-    assert resolve_model("ferplus").name == "vgg_small.ferplus.onnx"
-    assert FERModel(model="ferplus").classifier.card.name == "vgg_small.ferplus"
+    assert resolve_model("ferplus").name == "vgg_wide.ferplus.int8.onnx"
+    assert FERModel(model="ferplus").classifier.card.name == "vgg_wide.ferplus.int8"
     with pytest.raises(ModelFileError, match="no such model file"):
         resolve_model("./ferplus")  # written as a path, it is the folder, which is not a model
 

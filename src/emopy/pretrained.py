@@ -12,12 +12,18 @@ from pathlib import Path
 from .errors import ModelFileError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-ALIASES_FILE = WEIGHTS_DIR / "aliases.json"  # {"default": "vgg_small.fer2013-domain.int8", "fer2013": ...}
+ALIASES_FILE = WEIGHTS_DIR / "aliases.json"  # {"default": {"model": "vgg_small.crossdomain.int8", "use": ...}}
 
 
 @lru_cache(maxsize=1)
-def aliases() -> dict[str, str]:
+def recommended() -> dict[str, dict[str, str]]:
+    """The recommended names: alias -> {"model": shipped file name, "use": what it is for}."""
     return json.loads(ALIASES_FILE.read_text()) if ALIASES_FILE.exists() else {}
+
+
+def aliases() -> dict[str, str]:
+    """alias -> shipped model name."""
+    return {alias: entry["model"] for alias, entry in recommended().items()}
 
 
 def list_pretrained() -> list[str]:
@@ -31,7 +37,7 @@ def card(name: str) -> dict:
 
 
 def resolve_model(name_or_path: str | Path) -> Path:
-    """A shipped name/alias ("default", "fer2013", "vgg_small.ferplus") or a path to an .onnx file.
+    """A shipped name/alias ("default", "fer2013", "vgg_wide.ferplus.int8") or a path to an .onnx file.
 
     A shipped name wins over a file or folder of the same name in the working directory; write ./name for that.
     """

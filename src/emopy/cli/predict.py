@@ -168,8 +168,8 @@ def _print_line(res) -> None:
 
 @app.command("models")
 def models_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """List shipped models: labels, test accuracy, aliases."""
-    from ..pretrained import aliases, card, list_pretrained
+    """List the recommended names with what each is for, then every shipped model: labels, test accuracy."""
+    from ..pretrained import aliases, card, list_pretrained, recommended
 
     rows = []
     for name in list_pretrained():
@@ -190,11 +190,17 @@ def models_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
                 "test_accuracy_balanced": balanced.get("accuracy"),
             }
         )
+    names = [{"name": alias, **entry} for alias, entry in recommended().items()]
     if as_json:
-        typer.echo(json.dumps(rows, indent=1))
+        typer.echo(json.dumps({"recommended": names, "models": rows}, indent=1))
         return
     if not rows:
         typer.echo("no models shipped in this installation")
+        return
+    typer.echo("Recommended names:")
+    for entry in names:
+        typer.echo(f"  {entry['name']:8s} {entry['model']}: {entry['use']}")
+    typer.echo("\nShipped models:")
     for r in rows:
         acc = (
             f"{r['test_accuracy']:.1%} on {r['test_n']} test images"

@@ -218,7 +218,12 @@ def evaluate_cmd(
     model: Annotated[
         str, typer.Option("--model", help="Shipped model name (see `emopy models`) or path to an .onnx file.")
     ],
-    data: Annotated[Path, typer.Option("--data", help="Dataset path (FER2013 CSV, class folders, ...).")],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data", help="Dataset path (FER2013 CSV, class folders, ...); with --domains the shared data folder."
+        ),
+    ] = None,
     ferplus_labels: FerplusOpt = None,
     split: Annotated[
         str | None, typer.Option(help="Training, PublicTest or PrivateTest (default); ignored for class folders.")
@@ -228,12 +233,23 @@ def evaluate_cmd(
     ten_crop: Annotated[
         bool, typer.Option("--ten-crop", help="Average over ten crops: centre, four corners, and their mirrors.")
     ] = False,
+    domains: Annotated[
+        bool,
+        typer.Option(
+            "--domains",
+            help="The cross-domain scoreboard: FER+ Valid/Test, CK+48, FER2013 Public/PrivateTest, per-class recall.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Score a model on a dataset: accuracy, macro F1, confusion matrix (through onnxruntime)."""
+    """Score a model on a dataset: accuracy, macro F1, confusion matrix (through onnxruntime); or on every domain."""
     from ..errors import EmopyError
     from ..train.evaluate import evaluate
 
+    if domains:
+        return _scoreboard(model, data, as_json)
+    if data is None:
+        fail(EmopyError("--data is needed (a dataset path), unless --domains is given"))
     try:
         result = evaluate(
             model,
@@ -256,6 +272,46 @@ def evaluate_cmd(
         typer.echo(
             f"  {label:10s} precision {row['precision']:.3f} recall {row['recall']:.3f} support {row['support']}"
         )
+
+
+def _scoreboard(model: str, root: Path | None, as_json: bool) -> None:
+    """`emopy evaluate --domains`: every scoreboard column for one model, as a table or JSON."""
+    from ..errors import EmopyError
+    from ..train.domains import SCOREBOARD_HEADER, scoreboard, scoreboard_row
+
+    try:
+        board = scoreboard(model, root)
+    except EmopyError as exc:
+        fail(exc)
+    if as_json:
+        typer.echo(json.dumps(board))
+        return
+    typer.echo(SCOREBOARD_HEADER + "\n" + scoreboard_row(board))
+    for name, column in board["columns"].items():
+        recall = ", ".join(f"{e} {r:.2f}" for e, r in column["recall"].items())
+        typer.echo(f"  {name:14s} accuracy {column['accuracy']:.4f} n {column['n']}: {recall}")
+
+
+@app.command("fuse")
+def fuse_cmd(
+    members: Annotated[list[str], typer.Argument(help="Member models (shipped names or .onnx paths).")],
+    out: Annotated[Path, typer.Option("--out", help="The fused .onnx file (a .json card is written beside it).")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Shared data folder (default $EMOPY_DATA or ../shared/data).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Model name in the card (default: the file name).")] = None,
+) -> None:
+    """Fold models into one ONNX graph whose weights are fitted on FER+ Valid and CK+48 (one session, shared
+    trunks run once); quantise it with `emopy quantize`."""
+    from ..errors import EmopyError
+
+    try:
+        from ..train.fuse import fuse_models
+
+        path = fuse_models(members, out, data, name=name)
+    except EmopyError as exc:
+        fail(exc)
+    typer.echo(str(path))
 
 
 @app.command("archs")

@@ -57,7 +57,7 @@ def svm_row(
     return go
 
 
-def plan_baselines(out: Path, settings: Settings, methods: list[str], backbone: str = "fer2013") -> list[Row]:
+def plan_baselines(out: Path, settings: Settings, methods: list[str], backbone: str = "default") -> list[Row]:
     """The HOG and CNN-embedding SVM rows; `backbone` is a shipped model name or a vgg_small checkpoint/ONNX file."""
     featurizers = {
         "hog-svm": (lambda: hog_features, "HOG (8x8 cells, 9 orientations) + linear SVM", {}),

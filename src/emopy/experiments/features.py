@@ -32,7 +32,7 @@ class Embedder:
     and normalised as in training (the backbone architecture's InputConfig).
     """
 
-    def __init__(self, weights: str = "fer2013", backbone: str = "vgg_small", threads: int = 0):
+    def __init__(self, weights: str = "default", backbone: str = "vgg_small", threads: int = 0):
         torch = require("torch", "train")
         from ..models import model_info
         from ..models.transfer import TransferLearningNN

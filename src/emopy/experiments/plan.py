@@ -23,14 +23,14 @@ PUBLISHED_SUBSET: tuple[str, ...] = ("fear", "happiness", "calm")
 PUBLISHED_METHODS: tuple[str, ...] = ("TransferLearningNN", "ConvolutionalLstmNN")
 
 # Trained methods: name -> (registered architecture, model kwargs). TransferLearningNN starts
-# from the backbone of our shipped FER+ model (no ImageNet weights can be downloaded here) and,
+# from the vgg_small trunk of our shipped default model (no ImageNet weights can be downloaded here) and,
 # like EmoPy's, keeps the pretrained layers frozen and trains new top layers. ConvolutionalLstmNN sees each still
 # image as a one-frame sequence, as EmoPy ran it on FER+ images.
 ARCHS: dict[str, tuple[str, dict]] = {
     "ConvolutionalNN": ("ConvolutionalNN", {}),
     "ConvolutionalLstmNN": ("ConvolutionalLstmNN", {}),
     "ConvolutionalNNDropout": ("ConvolutionalNNDropout", {}),
-    "TransferLearningNN": ("TransferLearningNN", {"weights": "ferplus", "freeze": True}),
+    "TransferLearningNN": ("TransferLearningNN", {"weights": "default", "freeze": True}),
     "vgg_small": ("vgg_small", {}),
 }
 # EmoPy's own models, whose published numbers the study compares first.

@@ -12,6 +12,7 @@ import torch
 
 EPS = 1e-5  # torch's batch-norm default, which every emopy model keeps
 _FUSED_W, _FUSED_B = "ConvBnFusion_W_", "ConvBnFusion_BN_B_"
+_QUANT_SUFFIXES = ("_quantized", "_scale", "_zero_point")
 
 
 def is_quantized(tensors: dict[str, torch.Tensor]) -> bool:
@@ -31,6 +32,8 @@ def unfold(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """State dict from the initializers of a quantised export: weights dequantised, batch norms unfolded."""
     state: dict[str, torch.Tensor] = {}
     for name, q in tensors.items():
+        if name.startswith("model.") and not name.endswith(_QUANT_SUFFIXES):  # a tensor left float (the head)
+            state[name.removeprefix("model.")] = q.float()
         if not name.endswith("_quantized"):
             continue
         base = name.removesuffix("_quantized")

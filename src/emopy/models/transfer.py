@@ -1,7 +1,7 @@
 """EmoPy's TransferLearningNN: one of our own trained FER backbones with a new head.
 
 No ImageNet weights can be downloaded here, so the backbone is an emopy model trained on
-FER2013/FER+ (a shipped model name such as "ferplus", a run's `best-*.pt` or an exported
+FER2013/FER+ (a shipped model name such as "default", a run's `best-*.pt` or an exported
 `.onnx`), fine-tuned to a user's emotion set or small dataset, optionally frozen.
 """
 
@@ -29,7 +29,7 @@ def weights_state(weights: str | Path, head: bool = False) -> dict[str, torch.Te
     try:
         path = resolve_model(
             weights
-        )  # a shipped model name such as "ferplus" (wins over a folder of that name), or a file
+        )  # a shipped model name such as "default" (wins over a folder of that name), or a file
     except ModelFileError:
         raise ModelFileError(
             f"{weights}: no such weights file or shipped model (give a run's best-*.pt, "

@@ -48,11 +48,13 @@ def _logits(graph) -> str:
 
 
 def _prefixed(model, tag: str) -> tuple[list, list, str]:
-    """A member's nodes and initializers with every name but the input `pixels` prefixed; and its logits tensor."""
+    """A member's nodes and initializers with every name but the input `pixels` prefixed by `tag`; and its logits
+    tensor. Unprefixed, the first member's names stay state-dict names, so its trunk can start a fine-tune."""
     g = model.graph
+    outputs = {o.name for o in g.output}  # its "probabilities" never clashes with the fused output
 
     def rename(name: str) -> str:
-        return name if name in ("", "pixels") else f"{tag}{name}"
+        return name if name in ("", "pixels") or not (tag or name in outputs) else f"{tag or 'm0/'}{name}"
 
     nodes = []
     for n in g.node:
@@ -116,7 +118,7 @@ def fused_graph(
         if missing:
             raise ConfigError(f"member {clf.card.name} does not predict {', '.join(missing)}")
         model = onnx.load(str(clf.path))
-        n, t, logits = _prefixed(model, f"m{i}/")
+        n, t, logits = _prefixed(model, f"m{i}/" if i else "")  # the first member keeps its tensor names
         nodes += n
         inits += t
         p = f"{PREFIX}m{i}/"
@@ -203,8 +205,11 @@ def fit_fusion(
     )
 
 
-def write_fused(members: Sequence[Classifier], labels: Sequence[str], fusion: Fusion, out: str | Path, **card) -> Path:
-    """Save the fused graph with a card built from the first member's (preprocessing) and `card` overrides."""
+def write_fused(
+    members: Sequence[Classifier], labels: Sequence[str], fusion: Fusion, out: str | Path, command: str = "", **card
+) -> Path:
+    """Save the fused graph with a card built from the first member's (preprocessing) and `card` overrides;
+    `command` is how it was made."""
     from .export import write_card
 
     shapes = {(m.card.image_size, m.card.input_size, m.card.mean, m.card.std, m.card.frames) for m in members}
@@ -223,12 +228,13 @@ def write_fused(members: Sequence[Classifier], labels: Sequence[str], fusion: Fu
         "params": int(sum(np.prod(t.dims) for t in onnx.load(str(out)).graph.initializer if t.data_type == 1)),
         "weights_sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
         "training": {
+            "command": command,
             "fusion": {
                 "members": [{"name": m.card.name, "weights_sha256": m.card.weights_sha256} for m in members],
                 "weights": [list(row) for row in fusion.weights],
                 "bias": list(fusion.bias),
                 "temperatures": [m.card.temperature for m in members],
-            }
+            },
         },
     }
     write_card(out, replace(first, **{**fields, **card}))
@@ -248,6 +254,7 @@ def fuse_models(
     and measure its card on FER+ Valid / Test. `labels`: the output labels (default: those every member predicts)."""
     from ..data import load_dataset
     from ..paths import default_data_dir
+    from ..portable import portable
     from .domains import load_columns
     from .export import measure_card
 
@@ -267,7 +274,8 @@ def fuse_models(
         f"fusion of {', '.join(c.card.name for c in clfs)}: member weights and class biases fitted on FER+ Valid "
         f"(majority labels) plus {posed_weight:g} x class-balanced CK+48 (6 classes); FER+ Test reported once"
     )
-    path = write_fused(clfs, labels, fusion, out, name=fused_name, protocol=protocol)
+    command = " ".join(["emopy fuse", *(portable(m) for m in members), "--out", portable(out), "--name", fused_name])
+    path = write_fused(clfs, labels, fusion, out, name=fused_name, protocol=protocol, command=command)
     plus = load_dataset(root / "fer2013/fer2013.csv.gz", ferplus_labels=root / "ferplus/fer2013new.csv")
     measure_card(path, val=plus.select_split("PublicTest"), test=plus.select_split("PrivateTest"))
     return path
