@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zlib
 from functools import lru_cache
 
 import numpy as np
@@ -67,4 +68,42 @@ def exif_jpeg(marker: str) -> bytes:
     exif[0x8825] = {1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 3.0)}  # GPSInfo: latitude, longitude
     buf = io.BytesIO()
     Image.open(ASTRONAUT).save(buf, "JPEG", exif=exif, quality=90)
+    return buf.getvalue()
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def scan_bomb(scans: int, size: int = 7000) -> bytes:
+    """A progressive gray JPEG, size x size, of `scans` empty scans: 10 bytes each on the wire, but each one a pass
+    over every block for the decoder (20,000 at 7000 x 7000: ~200 KB, ~80 s to decode)."""
+    one_code = bytes([1] + [0] * 15) + b"\x00"  # a Huffman table of one 1-bit code for symbol 0
+    head = (
+        b"\xff\xd8"
+        + _segment(0xDB, b"\x00" + bytes([1] * 64))  # quantization table 0
+        + _segment(0xC2, b"\x08" + size.to_bytes(2, "big") * 2 + b"\x01\x01\x11\x00")  # SOF2: 1 component
+        + _segment(0xC4, b"\x00" + one_code + b"\x10" + one_code)  # DC and AC tables 0
+    )
+    dc = _segment(0xDA, b"\x01\x01\x00\x00\x00\x00")  # the DC scan: spectral range 0..0
+    ac = _segment(0xDA, b"\x01\x01\x00\x01\x3f\x00")  # an AC scan: 1..63, no data follows
+    return head + dc + ac * (scans - 1) + b"\xff\xd9"
+
+
+def bilevel_png(size: int = 7000) -> bytes:
+    """A black 1-bit PNG, size x size: ~6 KB on the wire, 3 bytes per pixel once decoded to BGR."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    rows = (b"\x00" + bytes((size + 7) // 8)) * size  # filter byte 0, then the row's bits
+    header = size.to_bytes(4, "big") * 2 + bytes([1, 0, 0, 0, 0])  # bit depth 1, gray
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+
+
+@lru_cache(maxsize=1)
+def jpeg2000_bomb() -> bytes:
+    """An ~800-byte colour JPEG 2000 of 7000 x 7000 black pixels: OpenJPEG needs ~720 MB to decode it."""
+    buf = io.BytesIO()
+    Image.new("RGB", (7000, 7000)).save(buf, "JPEG2000", tile_size=(7000, 7000))
     return buf.getvalue()

@@ -133,3 +133,41 @@ def write_story_folder(folder: Path, seconds: float = 1.5) -> Path:
     start = {**story["segments"]["start"], "duration": -1}
     (folder / "broken.json").write_text(json.dumps({**story, "segments": {**story["segments"], "start": start}}))
     return folder
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (those alive now)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        for children in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo += map(int, children.read_text().split())
+            except OSError:  # the thread or process ended meanwhile
+                pass
+    return found
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants together (VmRSS summed), in MB."""
+    total = 0
+    for p in process_tree(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += next((int(x.split()[1]) for x in status if x.startswith("VmRSS")), 0)
+    return total / 1024
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by a process and its live descendants."""
+    total = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")

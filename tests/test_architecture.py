@@ -18,6 +18,7 @@ PUBLIC = {
     "ConfigError",
     "DataError",
     "Dataset",
+    "DecodeTimeout",
     "EmopyError",
     "FERModel",
     "FetchError",

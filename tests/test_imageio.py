@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from _image_helpers import claiming, tiff_bomb, with_trailer
+from _image_helpers import claiming, scan_bomb, tiff_bomb, with_trailer
 from _predict_helpers import ASTRONAUT, astronaut, encode
 from emopy import imageio
 from emopy.errors import ImageDecodeError
@@ -116,3 +116,13 @@ def test_opencv_pixel_cap_is_set_before_cv2_loads():
     default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert capped.stdout.strip() == "refused", capped.stderr
     assert default.stdout.strip() == "(1100, 1000)", default.stderr
+
+
+def test_jpeg_scan_bombs_are_refused_from_their_markers(no_decoding):
+    """Progressive JPEGs of thousands of empty scans take minutes to decode: over 500 scans, none is decoded."""
+    with pytest.raises(ImageDecodeError, match="JPEG has 501 scans, over the limit of 500"):
+        imageio.decode_image(scan_bomb(501, size=64))
+
+
+def test_jpegs_up_to_the_scan_limit_decode():
+    assert imageio.decode_image(scan_bomb(500, size=64)).shape == (64, 64, 3)

@@ -365,15 +365,16 @@ def test_emotion_orderings_are_views_of_one_classifier(predictor):
     assert predictor.get("fer2013", None).classifier is predictor.get("fer2013", "calm,fear").classifier
 
 
-def test_decodes_are_capped(monkeypatch):
-    """At most EMOPY_MAX_DECODES images decode at once, however many requests arrive."""
-    from concurrent.futures import ThreadPoolExecutor
+def test_requests_hold_a_budget_slot_from_decoding_to_answer():
+    """At most EMOPY_MAX_DECODES requests hold an image at once (decoded in child processes, one per slot), however
+    many arrive."""
+    import asyncio
 
     from emopy.serve import Settings, inference
 
     running, peak, lock = 0, 0, threading.Lock()
 
-    def slow_decode(data, **_):
+    def answer(image) -> tuple:  # detection, annotation and the answer's body, all within the slot
         nonlocal running, peak
         with lock:
             running += 1
@@ -381,13 +382,17 @@ def test_decodes_are_capped(monkeypatch):
         time.sleep(0.05)
         with lock:
             running -= 1
-        return data
+        return image.shape
 
-    monkeypatch.setattr(inference, "decode_image", slow_decode)
+    async def requests() -> list:
+        return await asyncio.gather(*(decoder.run(face_jpeg(), answer) for _ in range(16)))
+
     decoder = inference.Decoder(Settings(max_decodes=2))
-    with ThreadPoolExecutor(8) as pool:
-        assert list(pool.map(decoder, [b"x"] * 16)) == [b"x"] * 16
-    assert peak == 2
+    try:
+        assert asyncio.run(requests()) == [(512, 512, 3)] * 16
+        assert peak == 2 and len(decoder._idle) == 2
+    finally:
+        decoder.close()
 
 
 def test_upgrade_keeps_feedback_and_drops_stored_uploads(make_client, tmp_path):

@@ -11,8 +11,10 @@ import base64
 import contextlib
 import gzip
 import io
+import json
 import os
 import re
+import selectors
 import socket
 import sqlite3
 import subprocess
@@ -34,9 +36,23 @@ import yaml  # noqa: E402
 from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
-from _image_helpers import exif_jpeg, tiff_bomb, with_trailer  # noqa: E402
+from _image_helpers import (  # noqa: E402
+    bilevel_png,
+    exif_jpeg,
+    jpeg2000_bomb,
+    scan_bomb,
+    tiff_bomb,
+    with_trailer,
+)
 from _predict_helpers import astronaut, encode  # noqa: E402
-from _serve_helpers import ServerProcess, face_jpeg, quick_story, write_story_folder  # noqa: E402
+from _serve_helpers import (  # noqa: E402
+    ServerProcess,
+    face_jpeg,
+    quick_story,
+    tree_cpu_s,
+    tree_rss_mb,
+    write_story_folder,
+)
 
 KEY = {"X-API-Key": "s3cret"}
 LIMITS = {
@@ -46,6 +62,7 @@ LIMITS = {
     "EMOPY_HEAD_TIMEOUT_S": "2",
     "EMOPY_MAX_CONNECTIONS": "6",
     "EMOPY_ALLOW_IMAGE_URL": "true",
+    "EMOPY_DECODE_TIMEOUT_S": "1",
 }
 
 
@@ -90,12 +107,12 @@ def keyed(tmp_path_factory, emopy_cmd):
     srv.stop()
 
 
-def predict(url: str, data: bytes, **fields) -> httpx.Response:
+def predict(url: str, data: bytes, timeout: float = 60, **fields) -> httpx.Response:
     return httpx.post(
         url + "/v1/predict",
         files={"image": ("f.jpg", data, "image/jpeg")},
         data={k: str(v).lower() for k, v in fields.items()},
-        timeout=60,
+        timeout=timeout,
     )
 
 
@@ -642,6 +659,107 @@ def test_error_answers_do_not_echo_long_paths_or_headers(server):
     for r, status in answers:
         assert r.status_code == status and len(r.content) < 1000, (r.status_code, len(r.content), r.text[:200])
     assert "multipart/form-data" in answers[3][0].json()["detail"]  # the clipped answer still says what to send
+
+
+# ---- issue #35 items 1, 2: decode time and memory --------------------------------------------------------
+@pytest.fixture(scope="module")
+def roomy(tmp_path_factory, emopy_cmd):
+    """A server with every limit at its default: the decode deadline (10 s), 2 decodes at once, 64 connections."""
+    srv = _start(tmp_path_factory.mktemp("roomy"), emopy_cmd, {})
+    yield srv
+    srv.stop()
+
+
+def _quiet_within(pid: int, seconds: float) -> bool:
+    """Whether the process tree of `pid` stops using CPU (under 0.2 s in a 1 s window) within `seconds`."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        before = tree_cpu_s(pid)
+        time.sleep(1)
+        if tree_cpu_s(pid) - before < 0.2:
+            return True
+    return False
+
+
+def test_scan_bombs_do_not_hold_up_predictions(roomy):
+    """Two 200 KB progressive JPEGs of 20,000 empty scans (minutes of decoding each) while a face photo comes in:
+    the bombs are refused from their markers and the photo is answered within 10 s."""
+    bomb = scan_bomb(20_000)
+    with ThreadPoolExecutor(2) as pool:
+        bombs = [pool.submit(predict, roomy.url, bomb, timeout=15) for _ in range(2)]
+        time.sleep(0.5)  # both bombs are in
+        t0 = time.monotonic()
+        face = predict(roomy.url, face_jpeg(), timeout=10)
+        assert face.status_code == 200 and len(face.json()["faces"]) == 1, face.text
+        assert time.monotonic() - t0 < 10
+        for r in (b.result() for b in bombs):
+            assert r.status_code == 400 and "20000 scans, over the limit of 500" in r.json()["detail"], r.text
+
+
+def test_slow_decodes_are_stopped_at_the_deadline(server):
+    """A JPEG under the scan limit that still takes seconds to decode (7000 x 7000, 480 scans) is stopped at the
+    1 s deadline, over HTTP and WebSocket, and its decoder with it: the server goes quiet."""
+    slow = scan_bomb(480)
+    t0 = time.monotonic()
+    r = predict(server.url, slow, timeout=15)
+    assert r.status_code == 422 and "longer than 1 s (EMOPY_DECODE_TIMEOUT_S)" in r.json()["detail"], r.text
+    assert time.monotonic() - t0 < 8  # the deadline, and the decoder process's start (not counted in it)
+    with connect(f"ws://127.0.0.1:{server.port}/v1/ws", open_timeout=10) as ws:
+        ws.send(slow)
+        assert "EMOPY_DECODE_TIMEOUT_S" in json.loads(ws.recv(timeout=5))["error"]
+        ws.send(face_jpeg())
+        assert len(json.loads(ws.recv(timeout=10))["faces"]) == 1
+    assert _quiet_within(server.proc.pid, 3), "a decode went on after its deadline"
+
+
+def test_a_decode_stops_when_its_client_leaves(roomy):
+    """A client that gives up after 0.5 s on a slow JPEG (seconds of decoding) takes its decode with it."""
+    with pytest.raises(httpx.TimeoutException):
+        predict(roomy.url, scan_bomb(480), timeout=0.5)
+    assert _quiet_within(roomy.proc.pid, 1.5), "the decode went on after the client left"
+
+
+def test_a_decode_past_its_memory_cap_is_refused(roomy):
+    """An ~800-byte colour JPEG 2000 of 7000 x 7000 needs ~720 MB in its decoder: the decoder process may map only
+    10 bytes per pixel of EMOPY_MAX_PIXELS (500 MB) more, so the image is refused, and the server goes on."""
+    r = predict(roomy.url, jpeg2000_bomb())
+    assert r.status_code == 400 and "needs over 500 MB to decode" in r.json()["detail"], r.text
+    assert len(predict(roomy.url, face_jpeg()).json()["faces"]) == 1
+
+
+def _raw_predict(url: str, data: bytes, **fields) -> bytes:
+    """A whole multipart POST /v1/predict as bytes for a raw socket; the server closes the connection after it."""
+    req = httpx.Request("POST", url + "/v1/predict", files={"image": ("f.png", data, "image/png")}, data=fields)
+    head = "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
+    return f"POST /v1/predict HTTP/1.1\r\n{head}Connection: close\r\n\r\n".encode() + req.read()
+
+
+def test_memory_is_bounded_for_whole_requests(roomy):
+    """40 concurrent 7000 x 7000 1-bit PNGs (6 KB each; 147 MB once decoded) with annotate_image=true: the server
+    and its decoder processes together stay under 1.5 GB through decoding, detection, annotation and answer. After
+    8 answers the other clients leave, and their queued requests are dropped."""
+    request = _raw_predict(roomy.url, bilevel_png(7000), annotate_image="true")
+    socks = [raw_request(roomy.port, request, timeout=60) for _ in range(40)]
+    answers, peak = {s: b"" for s in socks}, 0.0
+    done: list[bytes] = []
+    with selectors.DefaultSelector() as sel:
+        for s in socks:
+            sel.register(s, selectors.EVENT_READ)
+        end = time.monotonic() + 60
+        while len(done) < 8 and time.monotonic() < end:
+            peak = max(peak, tree_rss_mb(roomy.proc.pid))
+            for key, _ in sel.select(0.05):
+                chunk = key.fileobj.recv(1 << 20)
+                answers[key.fileobj] += chunk
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    done.append(answers[key.fileobj])
+    for s in socks:
+        s.close()
+    assert len(done) == 8 and all(a.startswith(b"HTTP/1.1 200") and b'"faces":[]' in a for a in done), done[:1]
+    assert all(b'"annotated_image_base64":"/9j/' in a for a in done)  # a JPEG
+    assert max(peak, peak_rss_mb(roomy.proc)) < 1500, f"peak {peak:.0f} MB"
+    assert _quiet_within(roomy.proc.pid, 5), "requests went on after their clients left"
 
 
 # ---- issue #35: the OpenAPI document tells the truth --------------------------------------------------------------

@@ -5,6 +5,7 @@ EmopyError                      root of everything emopy raises on purpose
  ├── DataError                  (also ValueError) a dataset file that cannot be used
  ├── ModelFileError             (also ValueError) a model file without the metadata we need
  ├── ImageDecodeError           (also ValueError) bytes that are not a readable image
+ ├── DecodeTimeout              (also TimeoutError) an image whose decoding outlasted the server's deadline
  ├── ConfigError                (also ValueError) training options that cannot work together
  ├── CalibrationError           (also ValueError) resting faces that cannot calibrate a model
  ├── UnknownModelError          (also KeyError) an architecture name that is not registered
@@ -38,6 +39,10 @@ class ModelFileError(EmopyError, ValueError):
 
 class ImageDecodeError(EmopyError, ValueError):
     """Input that cannot be decoded into an image."""
+
+
+class DecodeTimeout(EmopyError, TimeoutError):
+    """An image whose decoding took longer than the server's deadline (the decoder was stopped)."""
 
 
 class ConfigError(EmopyError, ValueError):

@@ -29,6 +29,8 @@ FORMATS = (
     "JPEG2000",
 )  # Pillow reads their headers, OpenCV decodes them
 _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")  # in entropy-coded JPEG data: a marker, not stuffing or a restart
+MAX_JPEG_SCANS = 500  # libjpeg-turbo's advice: progressive JPEGs of thousands of empty scans take minutes to decode
+UNREADABLE = "not a readable image (unknown format or corrupt data)"  # what OpenCV's failure to decode says
 
 
 def _png_complete(data: bytes) -> bool:
@@ -42,33 +44,43 @@ def _png_complete(data: bytes) -> bool:
     return False
 
 
-def _jpeg_complete(data: bytes) -> bool:
-    """Whether the JPEG's segments and scans reach the end-of-image marker; bytes after it are allowed."""
-    i = 2
+def _jpeg_scans(data: bytes) -> int | None:
+    """How many scans the JPEG holds, or None when its segments and scans end before the end-of-image marker (bytes
+    after it are allowed)."""
+    i, scans = 2, 0
     while i + 2 <= len(data):
         if data[i] != 0xFF:
-            return False
+            return None
         marker = data[i + 1]
         if marker == 0xD9:
-            return True
+            return scans
         if marker == 0xFF or marker == 0x01 or 0xD0 <= marker <= 0xD7:  # fill byte, or a marker without a length
             i += 1 if marker == 0xFF else 2
             continue
         i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
         if marker == 0xDA:  # start of scan: skip the entropy-coded data up to the next real marker
+            scans += 1
             end = _SCAN_END.search(data, i)
             if end is None:
-                return False
+                return None
             i = end.start()
-    return False
+    return None
 
 
 def _check_complete(data: bytes) -> None:
-    """Refuse PNG and JPEG files that end before their end marker (OpenCV decodes those silently)."""
+    """Refuse PNG and JPEG files that end before their end marker (OpenCV decodes those silently), and JPEGs of more
+    scans than MAX_JPEG_SCANS."""
     if data.startswith(b"\x89PNG") and not _png_complete(data):
         raise ImageDecodeError("truncated PNG: the IEND chunk is missing")
-    if data.startswith(b"\xff\xd8") and not _jpeg_complete(data):
-        raise ImageDecodeError("truncated JPEG: the end-of-image marker is missing")
+    if data.startswith(b"\xff\xd8"):
+        scans = _jpeg_scans(data)
+        if scans is None:
+            raise ImageDecodeError("truncated JPEG: the end-of-image marker is missing")
+        if scans > MAX_JPEG_SCANS:
+            raise ImageDecodeError(
+                f"JPEG has {scans} scans, over the limit of {MAX_JPEG_SCANS} (a decoding bomb: each scan is a pass "
+                "over the whole image; real photos have a few dozen at most)"
+            )
 
 
 def image_size(data: bytes) -> tuple[int, int]:
@@ -84,11 +96,10 @@ def image_size(data: bytes) -> tuple[int, int]:
         ) from exc
 
 
-def decode_image(data: bytes, *, gray: bool = False, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Decode encoded image bytes to uint8 (H x W if gray, else H x W x 3 BGR).
+def check_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """Width and height of encoded image bytes, from their header and markers alone (nothing decoded).
 
-    The size is read from the header and checked before any pixel is decoded. Raises ImageDecodeError
-    naming the problem: empty, truncated, too many pixels, or not an image.
+    Raises ImageDecodeError naming the problem: empty, truncated, too many pixels or JPEG scans, or not an image.
     """
     if not data:
         raise ImageDecodeError("empty input: 0 bytes")
@@ -99,13 +110,19 @@ def decode_image(data: bytes, *, gray: bool = False, max_pixels: int = MAX_PIXEL
             f"image has {width}x{height} pixels, over the limit of {max_pixels} "
             "(possible decompression bomb; raise EMOPY_MAX_PIXELS if this is intended)"
         )
+    return width, height
+
+
+def decode_image(data: bytes, *, gray: bool = False, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode encoded image bytes to uint8 (H x W if gray, else H x W x 3 BGR), once `check_image` passes."""
+    check_image(data, max_pixels=max_pixels)
     flag = cv2.IMREAD_GRAYSCALE if gray else cv2.IMREAD_COLOR
     try:
         img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flag)
     except cv2.error:  # OpenCV's own pixel cap (OPENCV_IO_MAX_IMAGE_PIXELS), or a decoder that gave up
         img = None
     if img is None:
-        raise ImageDecodeError("not a readable image (unknown format or corrupt data)")
+        raise ImageDecodeError(UNREADABLE)
     return img
 
 

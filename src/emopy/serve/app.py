@@ -20,6 +20,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from .. import __version__
 from ..errors import (
     BodyTooSlow,
+    DecodeTimeout,
     EmopyError,
     FetchError,
     ImageDecodeError,
@@ -46,6 +47,7 @@ STATUS = {
     UnknownEmotionError: 422,
     ModelFileError: 422,
     ImageDecodeError: 400,
+    DecodeTimeout: 422,
     FetchError: 400,
 }
 
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        app.state.decoder.close()
         engine.dispose()
 
     app = FastAPI(

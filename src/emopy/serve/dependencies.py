@@ -28,7 +28,7 @@ def get_predictor(conn: HTTPConnection) -> Predictor:
 
 
 def get_decoder(conn: HTTPConnection) -> Decoder:
-    """The app's decoder: its limits and its cap on concurrent decodes."""
+    """The app's decoder: its limits, its decoder processes and the memory budget of the requests using it."""
     return conn.app.state.decoder
 
 

@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     threads: int | None = None
     max_upload_bytes: int = 10_000_000
     max_pixels: int = DEFAULT_MAX_PIXELS
-    max_decodes: int = 2  # images decoded at once per worker: bounds decode memory to about 2 x max_pixels x 3 bytes
+    max_decodes: int = 2  # requests holding an image at once per worker, from decoding to their answer (memory budget)
+    decode_timeout_s: float = 10.0  # one image's decoding; its decoder process is killed at this deadline
     retention_days: float | None = None
     api_key: SecretStr | None = None
     open_export: bool = False  # without an API key, export and deletion stay closed unless this is set

@@ -6,18 +6,18 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ..contract import errors
 from ..db import get_session
 from ..dependencies import get_decoder, get_predictor
 from ..fetch import fetch_image
-from ..inference import Decoder, predict_and_record
+from ..inference import Decoder, predict_and_record, unless_disconnected
 from ..predictor import Predictor
 from ..schemas import PredictJSON, PredictOptions, PredictOut, form_schema
 from ..settings import Settings, get_settings
@@ -94,11 +94,12 @@ async def predict(
     predictor: Annotated[Predictor, Depends(get_predictor)],
     decoder: Annotated[Decoder, Depends(get_decoder)],
     session: Annotated[Session, Depends(get_session)],
-) -> PredictOut:
+) -> Response:
     """Faces in the image with their boxes and emotion probabilities, and an image_id for feedback."""
     data, opts = await _read(request, settings)
 
-    def work() -> PredictOut:
-        return predict_and_record(decoder(data), opts, predictor, session)
+    def work(image: np.ndarray) -> Response:
+        out = predict_and_record(image, opts, predictor, session)
+        return Response(out.model_dump_json(), media_type="application/json")  # the body too within the budget
 
-    return await run_in_threadpool(work)
+    return await unless_disconnected(request, decoder.run(data, work)) or Response(status_code=499)  # nobody reads

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
-from starlette.concurrency import run_in_threadpool
 
 from ...errors import EmopyError, StoryError, UnknownStory
 from ...stream.calibration import Calibration
@@ -108,14 +108,10 @@ async def play(
             await asyncio.sleep(TICK_S)
             await send(live.tick)
 
-    def work(data: bytes) -> tuple[list[dict], float]:
-        t0 = time.perf_counter()
-        image = decoder(data)
+    def work(image: np.ndarray) -> list[dict]:
         pred = predictor.predict(image, model=model, viewer=viewer.model)
         viewer.add(pred.crops, [f.box for f in pred.faces])  # while a calibrate segment plays
-        return [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)], round(
-            (time.perf_counter() - t0) * 1000, 1
-        )
+        return [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)]
 
     def frame_messages(t: float, faces: list[dict], ms: float) -> list[dict]:
         """The frame's message and whatever it ended; nothing once the story has ended meanwhile."""
@@ -137,13 +133,13 @@ async def play(
             if data is None:
                 await send(error("send each webcam frame as a binary message holding a JPEG or PNG image"))
                 continue
-            t = live.now()  # the frame's story time is when it arrived, not when its prediction finished
+            t, t0 = live.now(), time.perf_counter()  # the frame's story time is when it arrived, not when answered
             try:
-                faces, ms = await run_in_threadpool(work, data)
+                faces = await decoder.run(data, work)  # decoded in a child process, within the memory budget
             except EmopyError as exc:
                 await send(error(str(exc)))
                 continue
-            await send(partial(frame_messages, t, faces, ms))
+            await send(partial(frame_messages, t, faces, round((time.perf_counter() - t0) * 1000, 1)))
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
@@ -44,9 +45,7 @@ async def live(
         viewer.begin()
     until = time.monotonic() + calibrate
 
-    def work(data: bytes) -> dict:
-        t0 = time.perf_counter()
-        image = decoder(data)
+    def work(image: np.ndarray) -> dict:
         pred = predictor.predict(image, model=model, emotions=emotions, viewer=viewer.model)
         viewer.add(pred.crops, [f.box for f in pred.faces])
         return {
@@ -54,7 +53,6 @@ async def live(
             "width": image.shape[1],
             "height": image.shape[0],
             "model": pred.model,
-            "ms": round((time.perf_counter() - t0) * 1000, 1),
             "calibrating": viewer.collecting,
         }
 
@@ -64,7 +62,9 @@ async def live(
                 await ws.send_json({"error": "send each frame as a binary message holding a JPEG or PNG image"})
                 continue
             try:
-                await ws.send_json(await run_in_threadpool(work, data))
+                t0 = time.perf_counter()
+                answer = await decoder.run(data, work)  # decoded in a child process, within the memory budget
+                await ws.send_json({**answer, "ms": round((time.perf_counter() - t0) * 1000, 1)})
             except EmopyError as exc:
                 await ws.send_json({"error": str(exc)})
             if viewer.collecting and time.monotonic() >= until:
