@@ -64,7 +64,7 @@ def test_predict_json_base64_and_data_url(client):
     for text in (b64, "data:image/jpeg;base64," + b64):
         r = client.post("/v1/predict", json={"image_base64": text, "model": "fer2013"})
         assert r.status_code == 200, r.text
-        assert r.json()["model"] == "vgg_small.fer2013" and len(r.json()["faces"]) == 1
+        assert r.json()["model"] == "vgg_wide.fer2013.int8" and len(r.json()["faces"]) == 1
         assert r.json()["faces"][0]["crop_base64"] is None and r.json()["annotated_image_base64"] is None
 
 

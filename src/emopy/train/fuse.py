@@ -170,10 +170,12 @@ def fit_fusion(
     posed: tuple[np.ndarray, np.ndarray],
     posed_weight: float = 1.0,
     l2: float = 1e-3,
+    per_class: bool = True,
 ) -> Fusion:
     """Per-class member weights and class biases minimising cross-entropy on the in-the-wild faces plus
     `posed_weight` times the class-balanced cross-entropy on the posed faces (whose labels may cover only some of
-    the output labels); `l2` pulls weights toward 1 and biases toward 0.
+    the output labels); `l2` pulls weights toward 1 and biases toward 0. Without `per_class`, each member has one
+    weight for every label.
 
     Each pair is (M x N x C member log-probabilities, N label indices over the C output labels).
     """
@@ -184,14 +186,15 @@ def fit_fusion(
     counts = torch.bincount(yp, minlength=xw.shape[2]).float()
     class_weight = torch.where(counts > 0, 1.0 / counts.clamp(min=1), torch.zeros_like(counts))
     class_weight = class_weight / class_weight[present].mean()
-    w = torch.ones(xw.shape[0], xw.shape[2], requires_grad=True)
+    w = torch.ones(xw.shape[0], xw.shape[2] if per_class else 1, requires_grad=True)
     b = torch.zeros(xw.shape[2], requires_grad=True)
     opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
 
     def loss():
         opt.zero_grad()
-        zw = torch.einsum("mc,mnc->nc", w, xw) + b
-        zp = (torch.einsum("mc,mnc->nc", w, xp) + b)[:, present]
+        full = w.expand(xw.shape[0], xw.shape[2])
+        zw = torch.einsum("mc,mnc->nc", full, xw) + b
+        zp = (torch.einsum("mc,mnc->nc", full, xp) + b)[:, present]
         remap = torch.searchsorted(present, yp)
         total = fn.cross_entropy(zw, yw) + posed_weight * fn.cross_entropy(zp, remap, weight=class_weight[present])
         total = total + l2 * ((b**2).sum() + ((w - 1) ** 2).sum())
@@ -200,7 +203,7 @@ def fit_fusion(
 
     opt.step(loss)
     return Fusion(
-        tuple(tuple(round(float(v), 5) for v in row) for row in w.detach()),
+        tuple(tuple(round(float(v), 5) for v in row) for row in w.detach().expand(xw.shape[0], xw.shape[2])),
         tuple(round(float(v), 5) for v in b.detach()),
     )
 
