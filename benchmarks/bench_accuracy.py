@@ -22,24 +22,23 @@ SHARED6 = "anger,disgust,fear,happiness,sadness,surprise"
 def cases(data: Path) -> list[tuple[str, str, dict]]:
     fer, plus, ck = data / "fer2013/fer2013.csv.gz", data / "ferplus/fer2013new.csv", data / "ckplus48"
     return [
+        ("default / FER+ Test (majority)", "default", dict(data=fer, ferplus_labels=plus, split="PrivateTest")),
+        (
+            "default / FER+ Test (majority), flip TTA",
+            "default",
+            dict(data=fer, ferplus_labels=plus, split="PrivateTest", tta=True),
+        ),
+        ("default / CK+48, 6 shared classes", "default", dict(data=ck, emotions=SHARED6)),
+        ("default / FER2013 PrivateTest", "default", dict(data=fer, split="PrivateTest")),
         ("fer2013 / FER2013 PrivateTest", "fer2013", dict(data=fer, split="PrivateTest")),
         ("fer2013 / FER2013 PrivateTest, flip TTA", "fer2013", dict(data=fer, split="PrivateTest", tta=True)),
+        ("fer2013 / CK+48, 6 shared classes", "fer2013", dict(data=ck, emotions=SHARED6)),
         ("ferplus / FER+ Test (majority)", "ferplus", dict(data=fer, ferplus_labels=plus, split="PrivateTest")),
         (
             "ferplus / FER+ Test (majority), flip TTA",
             "ferplus",
             dict(data=fer, ferplus_labels=plus, split="PrivateTest", tta=True),
         ),
-        ("default / FER2013 PrivateTest", "default", dict(data=fer, split="PrivateTest")),
-        ("vgg_wide.fer2013 / FER2013 PrivateTest", "vgg_wide.fer2013", dict(data=fer, split="PrivateTest")),
-        ("vgg_wide.fer2013.int8 / FER2013 PrivateTest", "vgg_wide.fer2013.int8", dict(data=fer, split="PrivateTest")),
-        (
-            "vgg_wide.ferplus.int8 / FER+ Test (majority)",
-            "vgg_wide.ferplus.int8",
-            dict(data=fer, ferplus_labels=plus, split="PrivateTest"),
-        ),
-        ("fer2013 / CK+48, 6 shared classes", "fer2013", dict(data=ck, emotions=SHARED6)),
-        ("default / CK+48, 6 shared classes (no prior correction)", "default", dict(data=ck, emotions=SHARED6)),
         ("ferplus / CK+48, 6 shared classes", "ferplus", dict(data=ck, emotions=SHARED6)),
         ("ferplus / CK+48, 7 classes (with contempt)", "ferplus", dict(data=ck, emotions=SHARED6 + ",contempt")),
     ]
