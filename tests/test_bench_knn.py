@@ -27,7 +27,7 @@ def test_features_are_normalised_mirror_invariant_and_tell_faces_apart():
     rng = np.random.default_rng(0)
     faces = rng.integers(0, 256, (3, 48, 48), dtype=np.uint8)
     f = bench.features(model, faces)
-    assert f.shape == (3, 256)
+    assert f.shape == (3, 512)  # vgg_wide: 512 features before its head
     np.testing.assert_allclose(np.linalg.norm(f, axis=1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(bench.features(model, faces[:, :, ::-1]), f, atol=1e-5)  # flip-averaged
     assert (f @ f.T)[~np.eye(3, dtype=bool)].max() < 0.999

@@ -411,6 +411,7 @@ def test_distillation_blends_each_head_with_the_teachers_of_its_labels(fer2013_s
         probs = clf.predict_proba(images, tta="flip", calibrated=False)[
             :, [clf.labels.index(n) for n in head.label_names]
         ]
+        probs = probs / probs.sum(1, keepdims=True)  # renormalised over the head's labels (int8 outputs are rounded)
         m = head.mask
         assert m.sum() > 100
         np.testing.assert_allclose(new.targets[m], 0.5 * head.targets[m] + 0.5 * probs[m], atol=1e-5)
