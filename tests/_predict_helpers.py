@@ -80,3 +80,20 @@ def webp_claiming(width: int, height: int) -> bytes:
     bits = int.from_bytes(data[21:25], "little") & ~0x0FFFFFFF | (width - 1) | (height - 1) << 14
     data[21:25] = bits.to_bytes(4, "little")
     return bytes(data)
+
+
+def missing_device() -> str:
+    """A `--device` name whose onnxruntime execution provider this install lacks (cuda on a CPU-only machine)."""
+    import onnxruntime as ort
+
+    from emopy.predict.runtime import DEVICES
+
+    return next(n for n in ("cuda", "coreml", "directml", "rocm") if DEVICES[n] not in ort.get_available_providers())
+
+
+def assert_device_refused(exit_code: int, output: str, device: str) -> None:
+    """The CLI refused `device` at once: exit 2 and the one-line ConfigError naming what this install offers."""
+    from emopy.predict.runtime import DEVICES
+
+    line = f"error: execution provider {DEVICES[device]} is not available in this onnxruntime install; available: "
+    assert exit_code == 2 and line in output and "cpu (CPUExecutionProvider)" in output, output

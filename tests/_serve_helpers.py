@@ -45,10 +45,24 @@ def free_port() -> int:
 class ServerProcess:
     """`emopy serve` as a real uvicorn process on 127.0.0.1 (its own process group, so kill() ends all its workers)."""
 
-    def __init__(self, cmd: list[str], db: str, log: Path, workers: int = 1, env: dict | None = None):
+    def __init__(
+        self, cmd: list[str], db: str, log: Path, workers: int = 1, env: dict | None = None, extra: tuple[str, ...] = ()
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = [*cmd, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", db, "--workers", str(workers)]
+        args = [
+            *cmd,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db",
+            db,
+            "--workers",
+            str(workers),
+            *extra,
+        ]
         full_env = {**os.environ, "EMOPY_THREADS": "1", "OMP_NUM_THREADS": "1", **(env or {})}
         self.log = log.open("ab")
         self.proc = subprocess.Popen(

@@ -8,7 +8,18 @@ import cv2
 import numpy as np
 import pytest
 
-from _predict_helpers import FACE_BOX, astronaut, compose, encode, face_patch, inside, png_claiming, webp_claiming
+from _predict_helpers import (
+    FACE_BOX,
+    assert_device_refused,
+    astronaut,
+    compose,
+    encode,
+    face_patch,
+    inside,
+    missing_device,
+    png_claiming,
+    webp_claiming,
+)
 from emopy.errors import ImageDecodeError, ModelFileError, UnknownEmotionError
 from emopy.predict import Face, FERModel
 
@@ -202,3 +213,11 @@ def test_device_option_of_the_cli(cli):
         and "no-such-device is not available" in res.output
         and "cpu (CPUExecutionProvider)" in res.output
     )
+
+
+def test_bench_device(cli):
+    res = cli("bench", "--device", "cpu", "--seconds", 0.05, "--json")
+    assert res.exit_code == 0 and json.loads(res.output)["providers"] == ["CPUExecutionProvider"], res.output
+    device = missing_device()
+    res = cli("bench", "--device", device, "--seconds", 0.05)
+    assert_device_refused(res.exit_code, res.output, device)

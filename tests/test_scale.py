@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from _predict_helpers import face_patch
+from _predict_helpers import ASTRONAUT, assert_device_refused, face_patch, missing_device
 from _stream_helpers import make_video
 from emopy import EMOTIONS
 from emopy.batch import ResultStore
@@ -105,6 +105,8 @@ def test_ray_engine_gives_the_same_rows(local_rows, batch_inputs, emopy_cmd, tmp
         "ray",
         "--fps",
         5,
+        "--device",
+        "cpu",  # reaches each actor's model
         env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"},
     )  # a local Ray on this machine
     assert res.returncode == 0, res.stderr[-3000:]
@@ -158,6 +160,19 @@ def test_batch_refuses_bad_arguments(emopy_cmd, tmp_path):
     assert res.returncode == 2 and "no files of a kind read here" in res.stderr and ".mp4" in res.stderr
     res = run_cli(emopy_cmd, "batch", tmp_path, "--out", tmp_path / "r.jsonl", "--engine", "spark")
     assert res.returncode == 2 and "unknown engine 'spark'" in res.stderr
+
+
+def test_batch_device(cli, tmp_path):
+    """--device cpu runs; a device this install lacks stops either engine before any input is read (none here)."""
+    res = cli("batch", ASTRONAUT, "--out", tmp_path / "r.jsonl", "--device", "cpu")
+    assert res.exit_code == 0 and json.loads(res.stdout)["rows"] == 1, res.output
+    device = missing_device()
+    for engine in ("local", "ray"):
+        res = cli(
+            "batch", tmp_path / "nothing-*.jpg", "--out", tmp_path / "g.jsonl", "--engine", engine, "--device", device
+        )
+        assert_device_refused(res.exit_code, res.output, device)
+    assert not (tmp_path / "g.jsonl").exists()
 
 
 # ---- data-parallel training ---------------------------------------------------------------------

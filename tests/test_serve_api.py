@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import subprocess
 import sys
 import threading
@@ -15,7 +16,8 @@ import pytest
 pytest.importorskip("fastapi", reason="the server extra is not installed: pip install 'emopy-fer[server]'")
 
 
-from _serve_helpers import bomb_png, face_jpeg  # noqa: E402
+from _predict_helpers import assert_device_refused, missing_device  # noqa: E402
+from _serve_helpers import ServerProcess, bomb_png, face_jpeg, free_port  # noqa: E402
 
 KEY = {"X-API-Key": "s3cret"}
 
@@ -341,6 +343,47 @@ def test_serve_refuses_a_bad_database_url(cli, monkeypatch):
     monkeypatch.setenv("EMOPY_DB", "unset-after-the-test")  # `emopy serve --db` writes EMOPY_DB for its workers
     res = cli("serve", "--db", "nosuchdb://x")
     assert res.exit_code == 2 and "nosuchdb" in res.output
+
+
+def test_serve_device_runs_the_classifier_there(emopy_cmd, tmp_path):
+    """`emopy serve --device cpu` serves predictions; a device this install lacks, by option or EMOPY_DEVICE,
+    exits 2 with one line before the port is bound."""
+    import httpx
+
+    server = ServerProcess(
+        emopy_cmd, f"sqlite:///{tmp_path / 'cpu.db'}", tmp_path / "cpu.log", extra=("--device", "cpu")
+    )
+    try:
+        server.wait_ready()
+        r = httpx.post(server.url + "/v1/predict", files={"image": ("face.jpg", face_jpeg(), "image/jpeg")})
+        assert r.status_code == 200 and len(r.json()["faces"]) == 1, r.text
+    finally:
+        server.stop()
+    device = missing_device()
+    port = str(free_port())
+    serve = [*emopy_cmd, "serve", "--port", port, "--db", f"sqlite:///{tmp_path / 'gpu.db'}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMOPY_")}
+    for args, extra_env in (([*serve, "--device", device], {}), (serve, {"EMOPY_DEVICE": device})):
+        res = subprocess.run(args, capture_output=True, text=True, timeout=120, env={**env, **extra_env})
+        assert_device_refused(res.returncode, res.stderr, device)
+        assert len(res.stderr.strip().splitlines()) == 1 and port not in res.stderr, res.stderr
+        assert not (tmp_path / "gpu.db").exists()  # refused before any work, the database included
+
+
+def test_emopy_device_setting_reaches_the_predictor(tmp_path):
+    """EMOPY_DEVICE (Settings.device) is where the lifespan's Predictor runs its classifier."""
+    from fastapi.testclient import TestClient
+
+    from emopy.errors import ConfigError
+    from emopy.serve import Settings, create_app
+
+    settings = Settings(db=f"sqlite:///{tmp_path / 'e.db'}", detector="haar", device="cpu")
+    with TestClient(create_app(settings)) as client:
+        fer = client.app.state.predictor.get(None)
+        assert fer.classifier.session.get_providers() == ["CPUExecutionProvider"]
+    with pytest.raises(ConfigError, match="not available in this onnxruntime install"):
+        with TestClient(create_app(settings.model_copy(update={"device": missing_device()}))):
+            pass
 
 
 def test_emotion_orderings_are_views_of_one_classifier(predictor):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from _predict_helpers import assert_device_refused, missing_device
 from _stream_helpers import BrightnessModel, make_video
 from emopy.stream import EXAMPLES, EmotionStream, Sample, StoryError, load_story, parse_story, run_on_stream, run_story
 
@@ -145,7 +146,8 @@ def test_story_cli(cli, viewer_video, tmp_path):
     res = cli("story", "check", EXAMPLES / "riot.yaml")
     assert res.exit_code == 0 and "settle (4s) -> street" in res.output
     log = tmp_path / "log.json"
-    res = cli("story", "run", EXAMPLES / "riot.yaml", "--source", viewer_video, "--fps", 2, "--log", log)
+    run = ("story", "run", EXAMPLES / "riot.yaml", "--source", viewer_video, "--fps", 2)
+    res = cli(*run, "--log", log, "--device", "cpu")
     assert res.exit_code == 0, res.output
     data = json.loads(log.read_text())
     assert (
@@ -155,6 +157,9 @@ def test_story_cli(cli, viewer_video, tmp_path):
     )
     assert data["steps"][1]["decision"]["frames"] == 8  # 4 s window at 2 fps
     assert data["calibration"]["faces"] >= 6  # the viewer's face in the 4 s settle segment, at 2 fps
+    device = missing_device()
+    res = cli(*run, "--device", device)
+    assert_device_refused(res.exit_code, res.output, device)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"start": "a", "segments": {"a": {"card": "A", "duration": "long"}}}))
     res = cli("story", "check", bad)

@@ -24,10 +24,10 @@ READ_CPUS = 0.25  # reading a manifest is light
 class Predict:
     """Ray actor: decode each path of a batch (videos to frames), then detect, align and classify its faces."""
 
-    def __init__(self, model: str, emotions, detector: str, fps: float, skip: set[str]):
+    def __init__(self, model: str, emotions, detector: str, device: str | None, fps: float, skip: set[str]):
         from ..predict.model import FERModel
 
-        self.fer = FERModel(emotions, model, detector=detector, threads=1)
+        self.fer = FERModel(emotions, model, detector=detector, threads=1, providers=device)
         self.fps, self.skip = fps, skip
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -72,6 +72,7 @@ def run_ray(
     model: str,
     emotions,
     detector: str,
+    device: str | None,
     fps: float,
     chunk: int,
     skip: set[str],
@@ -88,7 +89,14 @@ def run_ray(
     ds = dataset(ray, spec, paths)
     ds = ds.map_batches(
         Predict,
-        fn_constructor_kwargs={"model": model, "emotions": emotions, "detector": detector, "fps": fps, "skip": skip},
+        fn_constructor_kwargs={
+            "model": model,
+            "emotions": emotions,
+            "detector": detector,
+            "device": device,
+            "fps": fps,
+            "skip": skip,
+        },
         batch_size=4,
         concurrency=actors,
         num_cpus=1,

@@ -9,6 +9,7 @@ from tqdm.auto import tqdm
 
 from ..errors import ConfigError
 from ..predict.model import FERModel
+from ..predict.runtime import execution_providers
 from .inputs import is_video, read_inputs
 from .results import ResultStore
 
@@ -28,17 +29,20 @@ def run_batch(
     actors: int = 0,
     ray_address: str | None = None,
     progress: bool = True,
+    device: str | None = None,
 ) -> dict:
     """Predict every image (and video frame at `fps`) of `inputs` into `out`; inputs already there are skipped.
 
+    `device`: where the classifier runs, in this process and in each Ray actor (see `execution_providers`).
     Returns {"inputs", "skipped", "processed", "rows", "out"}: processed counts still images and frames.
     """
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
     if fps <= 0 or chunk < 1 or actors < 0:
         raise ConfigError("--fps must be > 0, --chunk >= 1 and --actors >= 0 (0 = one per CPU)")
+    execution_providers(device)  # an unavailable device fails before the inputs are listed
     paths = read_inputs(inputs)
-    fer = FERModel(emotions, model, detector=detector)
+    fer = FERModel(emotions, model, detector=detector, providers=device)
     store = ResultStore(out, list(fer.emotions))
     skip = store.done_keys()
     total = None if any(is_video(p) for p in paths) else len(paths)
@@ -65,6 +69,7 @@ def run_batch(
                 model=model,
                 emotions=list(fer.emotions),
                 detector=detector,
+                device=device,
                 fps=fps,
                 chunk=chunk,
                 skip=skip,

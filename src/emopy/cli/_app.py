@@ -16,7 +16,7 @@ EmotionsOpt = Annotated[
     str | None, typer.Option("--emotions", help="Comma-separated subset, aliases allowed: calm,anger,happy.")
 ]
 DeviceOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--device",
         help="Where the classifier runs: cpu, cuda, tensorrt, rocm, coreml, directml, openvino (onnxruntime "

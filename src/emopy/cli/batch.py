@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._app import EmotionsOpt, app, fail
+from ._app import DeviceOpt, EmotionsOpt, app, fail
 from .predict import DetectorOpt, ModelOpt
 
 
@@ -44,6 +44,7 @@ def batch_cmd(
         str | None,
         typer.Option("--ray-address", help="Ray: join this cluster (default $RAY_ADDRESS; none starts a local Ray)."),
     ] = None,
+    device: DeviceOpt = "cpu",
 ) -> None:
     """One row per face (path, frame, time, box, score, a column per emotion, dominant); inputs without a face or
     that fail to read get one row with `error`. Prints a JSON summary."""
@@ -62,6 +63,7 @@ def batch_cmd(
             chunk=chunk,
             actors=actors,
             ray_address=ray_address,
+            device=device,
         )
     except EmopyError as exc:
         fail(exc)

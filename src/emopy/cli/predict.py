@@ -223,20 +223,24 @@ def bench_cmd(
     threads: Annotated[int, typer.Option(help="onnxruntime threads (0 = default).")] = 0,
     seconds: Annotated[float, typer.Option(help="Time spent on each figure.")] = 2.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    device: DeviceOpt = "cpu",
 ) -> None:
     """Classifier faces/s (batch 1 and 64) and end-to-end ms per 640x480 frame with one face."""
     from ..errors import EmopyError
     from ..predict import bench
 
     try:
-        res = bench.run(model, detector, threads or None, seconds)
+        res = bench.run(model, detector, threads or None, seconds, device)
     except (EmopyError, FileNotFoundError) as exc:
         fail(exc)
     if as_json:
         typer.echo(json.dumps(res, indent=1))
         return
     c, f = res["classifier_faces_per_s"], res["frame_ms"]
-    typer.echo(f"model {res['model']}, detector {res['detector']}, {res['threads']} threads on {res['cpu_count']} CPUs")
+    typer.echo(
+        f"model {res['model']}, detector {res['detector']}, {res['threads']} threads on {res['cpu_count']} CPUs, "
+        f"classifier on {res['providers'][0]}"
+    )
     typer.echo(f"classifier: {c['batch_1']} faces/s at batch 1, {c['batch_64']} faces/s at batch 64")
     typer.echo(
         f"640x480 frame, {f['faces']} face: {f['median']} ms median, {f['p90']} ms p90 (detect + align + classify)"

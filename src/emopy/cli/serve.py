@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._app import app, fail
+from ._app import DeviceOpt, app, fail
 
 MAX_HEAD_BYTES = 65_536  # request line and headers together; larger heads get 400
 
@@ -24,6 +24,7 @@ def serve_cmd(
     workers: Annotated[
         int, typer.Option(help="Worker processes (each loads the model; SQLite in WAL mode is shared).")
     ] = 1,
+    device: DeviceOpt = None,
 ) -> None:
     """Serve /v1/predict, /v1/feedback, /health, the API docs at /docs and the web app at /."""
     from ..errors import EmopyError, require
@@ -33,22 +34,24 @@ def serve_cmd(
         require("fastapi", "server")
     except EmopyError as exc:
         fail(exc)
-    for name, value in (("EMOPY_DB", db), ("EMOPY_MODEL", model), ("EMOPY_HOST", host)):
+    for name, value in (("EMOPY_DB", db), ("EMOPY_MODEL", model), ("EMOPY_HOST", host), ("EMOPY_DEVICE", device)):
         if value is not None:
             os.environ[name] = value  # the workers read their settings from the environment
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
+    from ..predict.runtime import execution_providers
     from ..serve.db import make_engine, migrate
     from ..serve.protocol import BoundedH11Protocol
     from ..serve.settings import WILDCARD_ADDRESSES, Settings
 
     try:
         settings = Settings()
+        execution_providers(settings.device)  # an unavailable device fails here, not in each worker after binding
         engine = make_engine(settings.db)
         migrate(engine)  # once here, so workers starting together do not race to create tables
         engine.dispose()
-    except (ValidationError, SQLAlchemyError) as exc:
+    except (ValidationError, SQLAlchemyError, EmopyError) as exc:
         fail(exc)
     if not settings.allowed_hosts and settings.host in WILDCARD_ADDRESSES:
         typer.echo(

@@ -202,6 +202,7 @@ def story_run(
     model: ModelOpt = "default",
     detector: DetectorOpt = "auto",
     detect_every: EveryOpt = 1,
+    device: DeviceOpt = "cpu",
 ) -> None:
     """Play a story headless against a viewer; print the path taken and why each decision went that way."""
     from ..errors import StoryError
@@ -211,7 +212,7 @@ def story_run(
         s = load_story(story)
     except StoryError as exc:
         fail(exc)
-    stream = _stream(source, None, model, detector, fps, detect_every)
+    stream = _stream(source, None, model, detector, fps, detect_every, device=device)
     missing = [e for e in s.emotions() if e not in stream.labels]
     if missing:
         fail(

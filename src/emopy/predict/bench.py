@@ -57,22 +57,30 @@ def frame_ms(model: FERModel, seconds: float = 3.0) -> dict:
     }
 
 
-def load_seconds(model: str, detector: str) -> float:
+def load_seconds(model: str, detector: str, device: str | None = None) -> float:
     """Fresh interpreter: `from emopy import FERModel; FERModel(...)` wall time, detector included."""
     code = (
         "import time; t = time.perf_counter(); from emopy import FERModel; "
-        f"m = FERModel(model={model!r}, detector={detector!r}); m.detector; print(time.perf_counter() - t)"
+        f"m = FERModel(model={model!r}, detector={detector!r}, providers={device!r}); m.detector; "
+        "print(time.perf_counter() - t)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return round(float(out.stdout.strip().splitlines()[-1]), 3)
 
 
-def run(model: str = "default", detector: str = "auto", threads: int | None = None, seconds: float = 2.0) -> dict:
-    """All figures as one JSON-ready dict."""
-    m = FERModel(model=model, detector=detector, threads=threads)
+def run(
+    model: str = "default",
+    detector: str = "auto",
+    threads: int | None = None,
+    seconds: float = 2.0,
+    device: str | None = None,
+) -> dict:
+    """All figures as one JSON-ready dict; `device` is where the classifier runs (see `execution_providers`)."""
+    m = FERModel(model=model, detector=detector, threads=threads, providers=device)
     return {
         "model": m.classifier.card.name,
         "detector": m.detector.name,
+        "providers": m.classifier.session.get_providers(),
         "threads": m.classifier.session.get_session_options().intra_op_num_threads,
         "cpu_count": os.cpu_count(),
         "classifier_faces_per_s": {
@@ -80,7 +88,7 @@ def run(model: str = "default", detector: str = "auto", threads: int | None = No
             "batch_64": round(classifier_rate(m, 64, seconds)),
         },
         "frame_ms": frame_ms(m, seconds),
-        "import_and_load_s": load_seconds(model, detector),
+        "import_and_load_s": load_seconds(model, detector, device),
     }
 
 

@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         await asyncio.to_thread(purge_expired, engine, settings.retention_days)
         app.state.sessions = sessionmaker(engine, expire_on_commit=False)
         app.state.predictor = predictor or await asyncio.to_thread(
-            Predictor, settings.model, settings.detector, settings.threads
+            Predictor, settings.model, settings.detector, settings.threads, settings.device
         )
         task = asyncio.create_task(_purge_forever(app, settings))
         yield

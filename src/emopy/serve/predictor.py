@@ -26,9 +26,9 @@ class Predictor:
     """Thread-safe front of FERModel: request-chosen shipped models, loaded once each; any emotion subset is a
     cheap view."""
 
-    def __init__(self, model: str = "default", detector: str = "auto", threads: int | None = None):
+    def __init__(self, model: str = "default", detector: str = "auto", threads: int | None = None, device: str = "cpu"):
         self.default = model
-        self.threads = threads
+        self.threads, self.device = threads, device
         self.detector = _Serialised(get_detector(detector))
         self._models: dict[Path, FERModel] = {}  # at most one per model file: no request can make it grow further
         self._loading = threading.Lock()  # a model file loads once, without holding up detection meanwhile
@@ -42,7 +42,9 @@ class Predictor:
         path = resolve_model(name)
         with self._loading:
             if path not in self._models:
-                self._models[path] = FERModel(None, path, detector=self.detector, threads=self.threads)
+                self._models[path] = FERModel(
+                    None, path, detector=self.detector, threads=self.threads, providers=self.device
+                )
         return self._models[path].subset(emotions)
 
     def models(self) -> list[str]:

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     model: str = "default"
     detector: str = "auto"
     threads: int | None = None
+    device: str = "cpu"  # where the classifier runs: cpu, cuda, ... (an onnxruntime execution provider)
     max_upload_bytes: int = 10_000_000
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_decodes: int = 2  # requests holding an image at once per worker, from decoding to their answer (memory budget)
