@@ -44,7 +44,7 @@ def test_predict_json_schema_and_folder_recursion(images):
             assert f["dominant"] in f["emotions"]
 
 
-@pytest.mark.parametrize("kind", ["text", "truncated", "empty", "bomb", "missing", "unreadable", "empty_folder"])
+@pytest.mark.parametrize("kind", ["text", "truncated", "empty", "bomb", "missing", "unreadable"])
 def test_bad_file_gets_error_and_others_go_on(images, tmp_path, kind):
     bad = tmp_path / "bad.png"
     if kind == "text":
@@ -57,9 +57,6 @@ def test_bad_file_gets_error_and_others_go_on(images, tmp_path, kind):
         bad.write_bytes(png_claiming(50_000, 50_000))
     elif kind == "unreadable":
         bad.symlink_to(tmp_path / "gone.png")  # dangling link: listed, but cannot be opened (root reads any mode)
-    elif kind == "empty_folder":
-        bad = tmp_path / "nothing_here"
-        bad.mkdir()
     r = runner.invoke(app, ["predict", str(images / "face.png"), str(bad), "--json"])
     assert r.exit_code == 1, r.output
     out = _json(r)
@@ -98,8 +95,20 @@ def test_no_detect_and_usage_errors(images):
     assert r.exit_code == 2 and "unknown emotion" in r.output
     r = runner.invoke(app, ["predict", str(images), "--model", "nope"])
     assert r.exit_code == 2 and "unknown model" in r.output
-    r = runner.invoke(app, ["predict", str(images / "*.gif")])
-    assert r.exit_code == 1  # an unmatched glob is a failed input
+
+
+def test_inputs_that_match_nothing_are_named(images, tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("not an image")
+    for arg, problem in [
+        (tmp_path / "empty", "no files of a kind read here in this folder (.png"),
+        (tmp_path / "notes", "no files of a kind read here in this folder (.png"),
+        (images / "*.gif", "the pattern matches no files"),
+    ]:
+        r = runner.invoke(app, ["predict", str(images / "face.png"), str(arg)])
+        assert r.exit_code == 2 and f"error: {arg}: {problem}" in r.output, r.output
+        assert "Is a directory" not in r.output
 
 
 def test_models_lists_shipped_models():
@@ -123,3 +132,32 @@ def test_bench_json():
     out = json.loads(r.stdout)
     assert out["classifier_faces_per_s"]["batch_64"] > 0 and out["frame_ms"]["faces"] == 1
     assert out["import_and_load_s"] > 0
+
+
+def test_version():
+    from emopy import __version__
+
+    r = runner.invoke(app, ["--version"])
+    assert r.exit_code == 0 and r.output.strip() == f"emopy {__version__}"
+
+
+def _commands(group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path of the app, sub-groups included."""
+    out = []
+    for name, cmd in group.commands.items():
+        out += _commands(cmd, (*prefix, name)) if hasattr(cmd, "commands") else [(*prefix, name)]
+    return out
+
+
+def test_help_keeps_brackets_and_shows_flags_as_flags():
+    import typer.main
+
+    helps = {}
+    for path in _commands(typer.main.get_command(app)):
+        r = runner.invoke(app, [*path, "--help"], terminal_width=200)
+        assert r.exit_code == 0, (path, r.output)
+        assert "<bool>" not in r.output, path
+        helps[path] = r.output
+    assert "pip install 'emopy-fer[scale]'" in helps[("batch",)]
+    assert "with emopy-fer[video])" in helps[("video",)]
+    assert "  --json  " in helps[("predict",)]

@@ -6,8 +6,30 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
-app = typer.Typer(help="EmoPy: facial expression recognition.", no_args_is_help=True, add_completion=False)
+from .._version import __version__
+from ..errors import MissingExtraError
+
+
+class _Group(TyperGroup):
+    """The `emopy` group: a missing optional dependency, wherever it is imported, is a one-line usage error."""
+
+    def invoke(self, ctx: typer.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except MissingExtraError as exc:
+            fail(exc)
+
+
+# Plain Click help (no Rich markup): it keeps `[extra]` in help texts and shows boolean options as bare flags.
+app = typer.Typer(
+    cls=_Group,
+    help="EmoPy: facial expression recognition.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
 
 FerplusOpt = Annotated[
     Path | None, typer.Option("--ferplus-labels", help="FER+ vote file fer2013new.csv to join with a FER2013 CSV.")
@@ -29,3 +51,20 @@ def fail(exc: Exception) -> None:
     """Print an error without a traceback and exit with status 2."""
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(2)
+
+
+def _print_version(value: bool) -> None:
+    """Eager `--version`: print the version and exit."""
+    if value:
+        typer.echo(f"emopy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """EmoPy: facial expression recognition."""

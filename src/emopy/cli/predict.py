@@ -98,7 +98,10 @@ def predict_cmd(
     paths = list(paths or []) + ([str(EXAMPLE)] if example else [])
     if not paths:
         fail(ValueError("give image files, folders or globs to predict on (or --example)"))
-    files = expand_paths(paths)
+    try:
+        files = expand_paths(paths, strict=True)
+    except EmopyError as exc:
+        fail(exc)
     single_file = (
         annotate is not None
         and len(files) == 1

@@ -317,11 +317,10 @@ def fuse_cmd(
 @app.command("archs")
 def archs_cmd() -> None:
     """List the architectures `emopy train --arch` accepts."""
-    from ..models import list_models, model_info
+    from ..archs import list_archs
 
-    for name in list_models():
-        info = model_info(name)
-        typer.echo(f"{name:24s} {'sequence' if info.temporal else 'image':8s} {info.description}")
+    for arch in list_archs():
+        typer.echo(f"{arch.name:24s} {'sequence' if arch.temporal else 'image':8s} {arch.description}")
 
 
 @app.command("export")
