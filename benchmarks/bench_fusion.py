@@ -37,15 +37,8 @@ def main() -> None:
     clfs = [Classifier(m) for m in args.members]
     labels = [e for e in clfs[0].labels if all(e in c.labels for c in clfs)]
     cols = load_columns(Path(args.data or default_data_dir()))
-    data = {}
-    for name in ("ferplus_valid", "ckplus48"):
-        faces = cols[name]
-        keep = np.isin(np.asarray(faces.labels), labels)
-        y = np.array([labels.index(e) for e in np.asarray(faces.labels)[keep]])
-        groups = None if faces.groups is None else faces.groups[keep]
-        data[name] = (member_logp(clfs, labels, faces.images[keep]), y, groups)
-    xw, yw, _ = data["ferplus_valid"]
-    xp, yp, subjects = data["ckplus48"]
+    (wild, yw, _), (posed, yp, subjects) = (cols[c].indexed(labels) for c in ("ferplus_valid", "ckplus48"))
+    xw, xp = member_logp(clfs, labels, wild, posed)
     posed_classes, wild_classes = np.unique(yp), np.arange(len(labels))
     folds = np.array_split(np.random.default_rng(0).permutation(np.unique(subjects)), FOLDS)
     print(

@@ -40,6 +40,12 @@ class Faces:
     emotions: tuple[str, ...]
     groups: np.ndarray | None = None  # CK+ subject of each image
 
+    def indexed(self, labels: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The images whose label is one of `labels`, their label indices into `labels`, and their groups."""
+        keep = np.isin(np.asarray(self.labels), labels)
+        y = np.array([labels.index(e) for e in np.asarray(self.labels)[keep]], np.int64)
+        return self.images[keep], y, None if self.groups is None else self.groups[keep]
+
 
 @lru_cache(maxsize=2)
 def load_columns(root: Path) -> dict[str, Faces]:

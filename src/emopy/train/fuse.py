@@ -113,11 +113,11 @@ def fused_graph(
     if np.shape(fusion.weights) != (len(members), len(labels)) or len(fusion.bias) != len(labels):
         raise ConfigError(f"a fusion of {len(members)} members over {len(labels)} labels needs M x C weights, C biases")
     nodes, inits, terms = [], [], []
-    for i, clf in enumerate(members):
+    protos = [onnx.load(str(clf.path)) for clf in members]  # each member file read once
+    for i, (clf, model) in enumerate(zip(members, protos)):
         missing = [e for e in labels if e not in clf.labels]
         if missing:
             raise ConfigError(f"member {clf.card.name} does not predict {', '.join(missing)}")
-        model = onnx.load(str(clf.path))
         n, t, logits = _prefixed(model, f"m{i}/" if i else "")  # the first member keeps its tensor names
         nodes += n
         inits += t
@@ -143,26 +143,30 @@ def fused_graph(
     ]
     outputs = ["probabilities"] + ([f"member{i}" for i in range(len(members))] if member_outputs else [])
     nodes, inits = _merge_shared(nodes, inits, outputs)
-    first = onnx.load(str(members[0].path))
+    first = protos[0]
     out_info = [helper.make_tensor_value_info(o, onnx.TensorProto.FLOAT, ["batch", len(labels)]) for o in outputs]
     graph = helper.make_graph(nodes, "emopy_fusion", list(first.graph.input), out_info, inits)
-    opsets = {o.domain: o.version for m in members for o in onnx.load(str(m.path)).opset_import}
+    opsets = {o.domain: o.version for m in protos for o in m.opset_import}
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()])
     model.ir_version = first.ir_version
     onnx.checker.check_model(model)
     return model
 
 
-def member_logp(members: Sequence[Classifier], labels: Sequence[str], faces: np.ndarray) -> np.ndarray:
-    """M x N x len(labels) member log-probabilities of face crops, from the fused graph itself."""
+def member_logp(members: Sequence[Classifier], labels: Sequence[str], *face_sets: np.ndarray) -> list[np.ndarray]:
+    """For each set of face crops, M x N x len(labels) member log-probabilities, from the fused graph itself (one
+    session for all sets)."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(
         fused_graph(members, labels, member_outputs=True).SerializeToString(), providers=["CPUExecutionProvider"]
     )
-    x = members[0].preprocess(faces)
-    parts = [session.run(None, {"pixels": x[i : i + 256]})[1:] for i in range(0, len(x), 256)]
-    return np.stack([np.concatenate([p[m] for p in parts]) for m in range(len(members))])
+    out = []
+    for faces in face_sets:
+        x = members[0].preprocess(faces)
+        parts = [session.run(None, {"pixels": x[i : i + 256]})[1:] for i in range(0, len(x), 256)]
+        out.append(np.stack([np.concatenate([p[m] for p in parts]) for m in range(len(members))]))
+    return out
 
 
 def fit_fusion(
@@ -220,7 +224,8 @@ def write_fused(
         raise ConfigError("members must share preprocessing (image size, input size, mean, std, frames) to be fused")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(fused_graph(members, labels, fusion), str(out))
+    graph = fused_graph(members, labels, fusion)
+    onnx.save(graph, str(out))
     first = members[0].card
     fields = {
         "labels": tuple(labels),
@@ -228,7 +233,7 @@ def write_fused(
         "temperature": 1.0,
         "balance": 0.0,
         "reference": {},
-        "params": int(sum(np.prod(t.dims) for t in onnx.load(str(out)).graph.initializer if t.data_type == 1)),
+        "params": int(sum(np.prod(t.dims) for t in graph.graph.initializer if t.data_type == 1)),
         "weights_sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
         "training": {
             "command": command,
@@ -265,13 +270,9 @@ def fuse_models(
     clfs = [Classifier(m) for m in members]
     labels = list(labels or [e for e in clfs[0].labels if all(e in c.labels for c in clfs)])
     columns = load_columns(root)
-    pairs = []
-    for column in ("ferplus_valid", "ckplus48"):
-        faces = columns[column]
-        keep = np.isin(np.asarray(faces.labels), labels)
-        y = np.array([labels.index(e) for e in np.asarray(faces.labels)[keep]])
-        pairs.append((member_logp(clfs, labels, faces.images[keep]), y))
-    fusion = fit_fusion(pairs[0], pairs[1], posed_weight)
+    (wild, yw, _), (posed, yp, _) = (columns[c].indexed(labels) for c in ("ferplus_valid", "ckplus48"))
+    xw, xp = member_logp(clfs, labels, wild, posed)
+    fusion = fit_fusion((xw, yw), (xp, yp), posed_weight)
     fused_name = name or Path(out).stem
     protocol = (
         f"fusion of {', '.join(c.card.name for c in clfs)}: member weights and class biases fitted on FER+ Valid "
