@@ -74,9 +74,10 @@ class FERModel:
     `providers` chooses onnxruntime execution providers for the classifier ("cuda", "coreml", "directml", ...;
     CPU by default); the face detector runs on the CPU (OpenCV).
 
-    >>> model = FERModel(["calm", "anger", "happiness"])
-    >>> faces = model.predict("photo.jpg")          # list of Face, [] when no face
-    >>> faces[0].dominant, faces[0].emotions        # probabilities renormalised over the subset
+    Examples:
+        >>> model = FERModel(["calm", "anger", "happiness"])
+        >>> faces = model.predict("photo.jpg")          # list of Face, [] when no face
+        >>> faces[0].dominant, faces[0].emotions        # probabilities renormalised over the subset
     """
 
     def __init__(

@@ -146,10 +146,11 @@ class EmotionStream:
     """Iterate a video file, camera index, stream URL or iterable of `Frame`s and get one `StreamFrame` per processed
     frame.
 
-    >>> model = FERModel(["fear", "anger", "calm"])
-    >>> for frame in model.predict_video("film.mp4"):      # an EmotionStream over this model
-    ...     print(frame.t, frame.dominant, [f.smoothed for f in frame.faces])
-    >>> model.predict_video("film.mp4", fps=5).to_pandas()  # one row per face per frame
+    Examples:
+        >>> model = FERModel(["fear", "anger", "calm"])
+        >>> for frame in model.predict_video("film.mp4"):      # an EmotionStream over this model
+        ...     print(frame.t, frame.dominant, [f.smoothed for f in frame.faces])
+        >>> model.predict_video("film.mp4", fps=5).to_pandas()  # one row per face per frame
 
     `model` is a FERModel (or a subclass; frames go through its `predict_batch`). Live sources keep only the newest
     `buffer` frames; the rest are dropped. `calibrate_s` > 0: the viewer rests for the first seconds and their
