@@ -104,7 +104,8 @@ def test_predict_baseline_cli(cli, tmp_path):
 @pytest.mark.parametrize(
     "setup, message",
     [
-        (lambda p: p.mkdir(), "no image files in this folder"),
+        (lambda p: p.mkdir(), "folder is empty"),
+        (lambda p: (p.mkdir(), (p / "notes.txt").write_text("x")), "folder has no image files (found 1 file"),
         (lambda p: None, "no such file or folder"),
         (
             lambda p: (p.mkdir(), cv2.imwrite(str(p / "wall.png"), np.full((240, 320, 3), 90, np.uint8))),

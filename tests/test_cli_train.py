@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from _cli_helpers import run_without
+
 pytest.importorskip("torch", reason="the training CLI needs emopy-fer[train] (torch)")
 
 from emopy.models import list_models, model_info  # noqa: E402
@@ -81,24 +83,12 @@ def test_help(cli, command):
     assert res.exit_code == 0 and "Usage" in res.output
 
 
-def _without(modules: list[str], *args: str):
-    """Run `emopy *args` in a fresh interpreter in which `modules` cannot be imported."""
-    import subprocess
-    import sys
-
-    code = (
-        f"import sys\nfor m in {modules!r}: sys.modules[m] = None\n"
-        f"from emopy.cli import main\nsys.argv = ['emopy', *{list(args)!r}]\nmain()"
-    )
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-
-
 def test_archs_and_models_work_without_torch():
-    res = _without(["torch"], "archs")
+    res = run_without(["torch"], "archs")
     assert res.returncode == 0, res.stderr
     assert {line.split()[0] for line in res.stdout.splitlines()} == set(list_models())
     assert model_info("vgg_small").description in res.stdout
-    assert _without(["torch"], "models").returncode == 0
+    assert run_without(["torch"], "models").returncode == 0
 
 
 @pytest.mark.parametrize(
@@ -111,7 +101,7 @@ def test_archs_and_models_work_without_torch():
     ],
 )
 def test_a_missing_extra_is_one_line(modules, args, extra):
-    res = _without(modules, *args)
+    res = run_without(modules, *args)
     assert res.returncode == 2, res.stderr
     assert res.stderr.strip().splitlines() == [
         f"error: {modules[0]} is required for this feature but is not installed; "

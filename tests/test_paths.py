@@ -20,11 +20,18 @@ def test_folders_and_globs_expand_in_natural_order_and_keep_folders_together(tmp
 
 
 def test_nothing_matched_is_kept_to_fail_visibly_or_refused_when_strict(tmp_path):
-    (tmp_path / "empty").mkdir()
-    specs = [tmp_path / "empty", f"{tmp_path}/none-*.jpg", tmp_path / "missing.jpg"]
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    (tmp_path / "notes" / "b").mkdir(parents=True)
+    for name in ("b/z.txt", "a.txt", "clip.mp4"):
+        (tmp_path / "notes" / name).write_text("x")
+    specs = [tmp_path / "empty", tmp_path / "notes", f"{tmp_path}/none-*.jpg", tmp_path / "missing.jpg"]
     assert expand_paths(specs) == [str(s) for s in specs]
-    with pytest.raises(DataError, match="no files of a kind read here"):
+    with pytest.raises(DataError, match=r"empty: folder is empty$"):
         expand_paths([tmp_path / "empty"], strict=True)
-    with pytest.raises(DataError, match="matches no files"):
+    with pytest.raises(DataError, match=r"notes: folder has no image files \(found 3 files, e\.g\. a\.txt; image "):
+        expand_paths([tmp_path / "notes"], strict=True)
+    with pytest.raises(DataError, match=r"notes: folder has no image or video files \(found 3 files, e\.g\. a\.txt"):
+        expand_paths([tmp_path / "notes"], (".png", ".mov"), strict=True, kind="image or video")
+    with pytest.raises(DataError, match=r"none-\*\.jpg: glob matched nothing$"):
         expand_paths([f"{tmp_path}/none-*.jpg"], strict=True)
     assert expand_paths([tmp_path / "missing.jpg"], strict=True) == [str(tmp_path / "missing.jpg")]

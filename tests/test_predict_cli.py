@@ -102,9 +102,9 @@ def test_inputs_that_match_nothing_are_named(images, tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.txt").write_text("not an image")
     for arg, problem in [
-        (tmp_path / "empty", "no files of a kind read here in this folder (.png"),
-        (tmp_path / "notes", "no files of a kind read here in this folder (.png"),
-        (images / "*.gif", "the pattern matches no files"),
+        (tmp_path / "empty", "folder is empty\n"),
+        (tmp_path / "notes", "folder has no image files (found 1 file, e.g. a.txt; image files end in .png, .jpg"),
+        (images / "*.gif", "glob matched nothing\n"),
     ]:
         r = runner.invoke(app, ["predict", str(images / "face.png"), str(arg)])
         assert r.exit_code == 2 and f"error: {arg}: {problem}" in r.output, r.output

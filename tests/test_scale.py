@@ -150,14 +150,18 @@ def test_killed_batch_resumes_without_duplicates(local_rows, batch_inputs, emopy
 
 def test_batch_refuses_bad_arguments(emopy_cmd, tmp_path):
     res = run_cli(emopy_cmd, "batch", tmp_path / "nothing-*.jpg", "--out", tmp_path / "r.jsonl")
-    assert res.returncode == 2 and "matches no files" in res.stderr
+    assert res.returncode == 2 and "nothing-*.jpg: glob matched nothing" in res.stderr
     bad = tmp_path / "m.csv"
     bad.write_text("file\nx.jpg\n")
     res = run_cli(emopy_cmd, "batch", bad, "--out", tmp_path / "r.jsonl")
     assert res.returncode == 2 and "'path' column" in res.stderr
     (tmp_path / "empty").mkdir()
     res = run_cli(emopy_cmd, "batch", tmp_path / "empty", "--out", tmp_path / "r.jsonl")
-    assert res.returncode == 2 and "no files of a kind read here" in res.stderr and ".mp4" in res.stderr
+    assert res.returncode == 2 and "empty: folder is empty" in res.stderr
+    (tmp_path / "empty" / "notes.txt").write_text("x")
+    res = run_cli(emopy_cmd, "batch", tmp_path / "empty", "--out", tmp_path / "r.jsonl")
+    assert res.returncode == 2 and "folder has no image or video files (found 1 file, e.g. notes.txt" in res.stderr
+    assert ".mp4" in res.stderr
     res = run_cli(emopy_cmd, "batch", tmp_path, "--out", tmp_path / "r.jsonl", "--engine", "spark")
     assert res.returncode == 2 and "unknown engine 'spark'" in res.stderr
 

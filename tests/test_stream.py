@@ -153,3 +153,19 @@ def test_emopy_video_cli(cli, moving_video, tmp_path):
     data = json.loads(out_json.read_text())
     assert data["summary"]["frames"] == 4 and len(data["rows"]) == 4 and data["rows"][0]["track_id"] == 1
     assert cli("video", tmp_path / "nope.mp4").exit_code == 2
+
+
+def test_timeline_plot_keeps_its_legend_off_the_lines(moving_video):
+    """The legend of `emopy video --plot` sits beside the plot, inside the figure, over neither panel."""
+    from emopy.predict import FERModel
+    from emopy.stream.plot import timeline_figure
+
+    fer = FERModel(threads=1)
+    fig = timeline_figure(timeline.rows(EmotionStream(moving_video, fer)), fer.emotions, "moving.mp4")
+    fig.draw_without_rendering()
+    lines, band = fig.axes
+    legend = lines.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == list(fer.emotions)
+    box = legend.get_window_extent()
+    assert not box.overlaps(lines.get_window_extent()) and not box.overlaps(band.get_window_extent())
+    assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1)  # not cut off

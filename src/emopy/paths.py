@@ -23,14 +23,24 @@ def list_images(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)
 
 
-def expand_paths(
-    args: Iterable[str | Path], suffixes: tuple[str, ...] = IMAGE_SUFFIXES, *, strict: bool = False
-) -> list[str]:
-    """Files as given, files with `suffixes` under folders (recursive), glob matches; folders and globs in natural
-    order.
+def _no_inputs(folder: Path, suffixes: tuple[str, ...], kind: str) -> str:
+    """Why `folder` gives no inputs: it is empty, or what it holds is not of a kind read here."""
+    files = sorted((f for f in folder.rglob("*") if f.is_file()), key=natural_key)
+    if not files:
+        return f"{folder}: folder is empty"
+    found = f"{len(files)} file{'s' if len(files) > 1 else ''}, e.g. {files[0].relative_to(folder)}"
+    return f"{folder}: folder has no {kind} files (found {found}; {kind} files end in {', '.join(suffixes)})"
 
-    An argument that matches nothing (empty folder, glob without matches) raises DataError when `strict`; otherwise
-    it is kept, so that it fails visibly as an input of its own. A missing file is always kept.
+
+def expand_paths(
+    args: Iterable[str | Path], suffixes: tuple[str, ...] = IMAGE_SUFFIXES, *, strict: bool = False, kind: str = "image"
+) -> list[str]:
+    """Files as given, files with `suffixes` (`kind` files, for messages) under folders (recursive), glob matches;
+    folders and globs in natural order.
+
+    An argument that matches nothing (an empty folder, one without `kind` files, a glob without matches) raises
+    DataError naming which when `strict`; otherwise it is kept, so that it fails visibly as an input of its own. A
+    missing file is always kept.
     """
     out: list[str] = []
     for arg in args:
@@ -39,12 +49,12 @@ def expand_paths(
         if p.is_dir():
             found = sorted((f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes), key=natural_key)
             if not found and strict:
-                raise DataError(f"{p}: no files of a kind read here in this folder ({', '.join(suffixes)})")
+                raise DataError(_no_inputs(p, suffixes, kind))
             out.extend([str(f) for f in found] or [s])
         elif not p.exists() and any(c in s for c in "*?["):
             matches = sorted((m for m in glob.glob(s, recursive=True) if Path(m).is_file()), key=natural_key)
             if not matches and strict:
-                raise DataError(f"{s}: the pattern matches no files")
+                raise DataError(f"{s}: glob matched nothing")
             out.extend(matches or [s])
         else:
             out.append(s)

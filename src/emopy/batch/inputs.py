@@ -69,7 +69,7 @@ def read_inputs(spec: str | Path) -> list[str]:
     p = Path(spec)
     if p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
         return manifest_paths(p)
-    return expand_paths([spec], IMAGE_SUFFIXES + VIDEO_SUFFIXES, strict=True)
+    return expand_paths([spec], IMAGE_SUFFIXES + VIDEO_SUFFIXES, strict=True, kind="image or video")
 
 
 def decode(path: str, fps: float, skip: frozenset[str] | set[str] = frozenset()) -> Iterator[Decoded]:

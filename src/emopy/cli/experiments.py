@@ -54,15 +54,21 @@ def _finish(out: Path, docs: Path) -> None:
 
 
 def _run(plan, out: Path, docs: Path) -> None:
-    """Run the planned rows (a failed row is reported, the others go on), then rewrite the report."""
-    from ..errors import EmopyError
+    """Check the train extra, run the planned rows (a failed row is reported on stderr, the others go on), then
+    rewrite the report from the finished rows (none: no report)."""
+    from ..errors import DataError, EmopyError
+    from ..experiments.plan import require_train_extra
     from ..experiments.store import run_rows
 
     try:
-        _, failed = run_rows(plan(), log=typer.echo)
+        require_train_extra()
+        _, failed = run_rows(plan(), log=typer.echo, warn=lambda line: typer.echo(line, err=True))
     except EmopyError as exc:
         fail(exc)
-    _finish(out, docs)
+    try:
+        _finish(out, docs)
+    except DataError as exc:
+        typer.echo(str(exc), err=True)
     if failed:
         typer.echo(f"{len(failed)} row(s) failed and will be retried by the next run: {', '.join(failed)}", err=True)
         raise typer.Exit(1)
@@ -213,4 +219,9 @@ def all_cmd(
 @experiments.command("report")
 def report_cmd(out: OutOpt = Path("runs/experiments"), docs: DocsOpt = Path("docs")) -> None:
     """Regenerate experiments.md and its figures from the stored rows."""
-    _finish(out, docs)
+    from ..errors import DataError
+
+    try:
+        _finish(out, docs)
+    except DataError as exc:
+        fail(exc)

@@ -143,14 +143,15 @@ def predict_cmd(
 
 def _calibrated(fer, baseline: Path, detect: bool):
     """`fer` calibrated on the photos at `baseline`; unusable photos are listed on stderr."""
-    from ..errors import CalibrationError
-    from ..paths import IMAGE_SUFFIXES, expand_paths
+    from ..errors import CalibrationError, DataError
+    from ..paths import expand_paths
 
     if not baseline.exists():
         raise CalibrationError(f"--baseline {baseline}: no such file or folder")
-    files = expand_paths([baseline])
-    if baseline.is_dir() and files == [str(baseline)]:  # (an empty folder is kept as the one input)
-        raise CalibrationError(f"--baseline {baseline}: no image files in this folder ({', '.join(IMAGE_SUFFIXES)})")
+    try:
+        files = expand_paths([baseline], strict=True)
+    except DataError as exc:
+        raise CalibrationError(f"--baseline {exc}") from exc
     fer = fer.calibrate(files, detect=detect)
     for reason in fer.calibration_skipped:
         typer.echo(f"baseline: skipped {reason}", err=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..emotions import resolve_many
+from ..errors import require
 
 # The emotion subsets of EmoPy's README table, in its order.
 SUBSETS: tuple[tuple[str, ...], ...] = (
@@ -37,6 +38,17 @@ ARCHS: dict[str, tuple[str, dict]] = {
 EMOPY_MODELS: tuple[str, ...] = ("ConvolutionalNN", "ConvolutionalLstmNN", "TransferLearningNN")
 # Shipped models scored on each subset by renormalising their probabilities over it (no training).
 SHIPPED: tuple[str, ...] = ("fer2013", "ferplus")
+# What the rows and the report import, all from emopy-fer[train]: training (torch, onnx, kornia), scores
+# (scikit-learn), HOG features (scikit-image), figures (matplotlib).
+NEEDS: tuple[str, ...] = ("torch", "onnx", "kornia", "sklearn", "skimage", "matplotlib")
+
+
+def require_train_extra() -> None:
+    """Raise MissingExtraError before any row runs when a module of emopy-fer[train] is missing (else every row
+    would fail on its own)."""
+    for module in NEEDS:
+        require(module, "train")
+
 
 # EmoPy's published accuracies, {(subset key, EmoPy model): (training acc, validation acc)}: the subset table
 # of EmoPy's write-up (ThoughtWorks Arts blog, 2018; FER+ images of their own selection, their own random

@@ -6,6 +6,7 @@ import math
 import os
 from pathlib import Path
 
+from ..errors import DataError
 from ..train.plots import plot_confusion_grid
 from .ablations import ABLATIONS
 from .baselines import METHODS
@@ -154,7 +155,7 @@ def _majority(row: dict) -> float:
     return max(counts) / max(sum(counts), 1)
 
 
-def _shortfall(row: dict) -> str:
+def shortfall(row: dict) -> str:
     """Where a row's shortfall shows: its lowest-recall class (and that class's share of the test faces), whether
     it answers one class for every face, whether it barely learned (final training loss near that of a uniform
     guess, ln k), and whether early stopping ended it before its planned epochs."""
@@ -195,12 +196,12 @@ def findings(key: str, rows: list[dict]) -> list[str]:
             verdict = (
                 f"falls short by {-gap:.1f} points; no model of ours reaches EmoPy's number on FER2013's labels "
                 f"(best: {best['method']} {best['test']['accuracy']:.3f}), so the gap is the protocol; "
-                + _shortfall(ours)
+                + shortfall(ours)
             )
         else:
             verdict = (
                 f"falls short by {-gap:.1f} points while {best['method']} reaches {best['test']['accuracy']:.3f}: "
-                "the method (or its schedule) is behind; " + _shortfall(ours)
+                "the method (or its schedule) is behind; " + shortfall(ours)
             )
         parts.append(f"{method} {acc:.3f} vs EmoPy {theirs[1]:.3f} ({gap:+.1f}): {verdict}")
     if not parts:
@@ -317,8 +318,11 @@ def schedule(settings: dict) -> str:
 
 
 def write_report(out: Path, docs: Path) -> Path:
-    """Render docs/experiments.md (and docs/figures/subset-*.png) from the rows stored under `out`."""
+    """Render docs/experiments.md (and docs/figures/subset-*.png) from the finished rows stored under `out` (a failed
+    row stores nothing); raise DataError, writing nothing, when there is none."""
     tables = {name: load_rows(out, name) for name in ("subsets", "baselines", "ablations")}
+    if not any(tables.values()):
+        raise DataError(f"{out}: no finished experiment rows, so no report to write")
     docs.mkdir(parents=True, exist_ok=True)
     limits = sorted({r["settings"]["limit"] for rows in tables.values() for r in rows if r["settings"].get("limit")})
     lines = [

@@ -52,8 +52,11 @@ def execute(row: Row) -> dict:
     return result
 
 
-def run_rows(rows: list[Row], log: Callable[[str], None] = print) -> tuple[list[dict], list[str]]:
-    """(results, failed labels): settings are checked for all rows first; a failing row is logged and skipped."""
+def run_rows(
+    rows: list[Row], log: Callable[[str], None] = print, warn: Callable[[str], None] = print
+) -> tuple[list[dict], list[str]]:
+    """(results, failed labels): settings are checked for all rows first; a finished or reused row is logged to
+    `log`, a failing one to `warn` and skipped (nothing is stored for it, so no report shows it)."""
     done = {r.label: stored(r) for r in rows}
     results, failed = [], []
     for r in rows:
@@ -62,7 +65,7 @@ def run_rows(rows: list[Row], log: Callable[[str], None] = print) -> tuple[list[
             try:
                 result, verb = execute(r), "done"
             except Exception as exc:  # one broken row must not stop hours of others; it is retried next run
-                log(f"failed {r.label}: {type(exc).__name__}: {exc}")
+                warn(f"failed {r.label}: {type(exc).__name__}: {exc}")
                 failed.append(r.label)
                 continue
         log(f"{verb} {r.label}: PrivateTest acc {result['test']['accuracy']:.3f}, {result['wall_s']} s")
