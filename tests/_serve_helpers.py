@@ -8,7 +8,9 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import httpx
@@ -16,6 +18,20 @@ import numpy as np
 import yaml
 
 from _predict_helpers import ASTRONAUT, astronaut, png_claiming
+
+T = TypeVar("T")
+GUARD_S = 60  # how long a test waits for what must happen before calling it missing: bounds a hang, claims no speed
+
+
+def wait_until(condition: Callable[[], T], missing: str, timeout: float = GUARD_S) -> T:
+    """Poll `condition` until it returns something truthy, and return that; AssertionError saying what is
+    `missing` after `timeout` seconds."""
+    end = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > end:
+            raise AssertionError(f"{missing} (waited {timeout:g} s)")
+        time.sleep(0.05)
+    return value
 
 
 def face_jpeg() -> bytes:
@@ -176,12 +192,26 @@ def tree_rss_mb(pid: int) -> float:
 
 
 def tree_cpu_s(pid: int) -> float:
-    """CPU seconds used so far by a process and its live descendants."""
+    """CPU seconds used so far by a process and its descendants, those that ended and were reaped included."""
     total = 0
     for p in process_tree(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+        total += sum(map(int, fields[11:15]))  # utime, stime, and cutime, cstime: its reaped children's
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def decoders(pid: int) -> dict[int, str]:
+    """The live decoder processes (`emopy.decode_process`) under `pid`, with their state: R running, S waiting."""
+    found = {}
+    for p in process_tree(pid):
+        try:
+            command = Path(f"/proc/{p}/cmdline").read_bytes()
+            state = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:  # it ended meanwhile
+            continue
+        if b"emopy.decode_process" in command and state not in ("Z", "X"):
+            found[p] = state
+    return found

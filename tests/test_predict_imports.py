@@ -10,22 +10,17 @@ from pathlib import Path
 ASSET = Path(__file__).resolve().parents[1] / "src" / "emopy" / "assets" / "astronaut.jpg"
 
 CODE = f"""
-import json, sys, time
-t = time.perf_counter()
+import json, sys
 from emopy import FERModel
 m = FERModel(threads=1)
-load = time.perf_counter() - t
 faces = m.predict({str(ASSET)!r})
 import emopy.predict.files, emopy.predict.annotate, emopy.predict.bench, emopy.cli
 heavy = sorted(k for k in sys.modules if k.split('.')[0] in ('torch', 'tensorflow', 'kornia', 'sklearn', 'matplotlib'))
-print(json.dumps({{"heavy": heavy, "faces": len(faces), "load_s": load}}))
+print(json.dumps({{"heavy": heavy, "faces": len(faces)}}))
 """
 
 
 def test_prediction_imports_no_torch():
     out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    assert res["heavy"] == [] and res["faces"] == 1
-    assert (
-        res["load_s"] < 10
-    )  # the < 1 s figure is measured by `emopy bench` (benchmarks/RESULTS.md); this only guards regressions
+    assert res["heavy"] == [] and res["faces"] == 1  # how fast it loads: `emopy bench` (benchmarks/RESULTS.md)

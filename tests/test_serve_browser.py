@@ -168,7 +168,9 @@ def test_story_page_decides_from_the_webcam(tmp_path, emopy_cmd):
     assert card == "Look at the camera"
     assert ended["path"] == ["start", "smile"] and shown == ["start", "smile"]
     decision = ended["steps"][0]["decision"]
-    assert decision["reason"] == "confident" and decision["emotion"] == "happiness" and decision["face_frames"] >= 10
+    assert (
+        decision["reason"] == "confident" and decision["emotion"] == "happiness" and decision["face_frames"] >= 3
+    )  # min_frames
     assert listed[0].startswith("start → smile (confident: ") and listed[1] == "smile"
 
 
@@ -189,8 +191,8 @@ def test_webcam_page_calibrates_to_the_viewer(tmp_path, emopy_cmd):
         browser.get(server.url + "/")
         browser.js("document.getElementById('calibrate').click()")
         calibrated = browser.wait_for("return window.emopyStats.calibrated", timeout=60)
-        browser.wait_for("return window.emopyStats.answered > 0")
-        time.sleep(1)  # answers to frames sent after the calibration
+        seen = browser.js("return window.emopyStats.answered")  # the calibrated message counted too
+        browser.wait_for(f"return window.emopyStats.answered > {seen}")  # a frame answered after the calibration
         dominant = browser.js("return document.querySelector('#faces .face .dominant').textContent")
         status = browser.js("return document.getElementById('status').textContent")
     assert calibrated["faces"] >= 3 and "calibrated to your resting face" in status

@@ -46,11 +46,14 @@ from _image_helpers import (  # noqa: E402
 )
 from _predict_helpers import astronaut, encode  # noqa: E402
 from _serve_helpers import (  # noqa: E402
+    GUARD_S,
     ServerProcess,
+    decoders,
     face_jpeg,
     quick_story,
     tree_cpu_s,
     tree_rss_mb,
+    wait_until,
     write_story_folder,
 )
 
@@ -114,6 +117,11 @@ def predict(url: str, data: bytes, timeout: float = 60, **fields) -> httpx.Respo
         data={k: str(v).lower() for k, v in fields.items()},
         timeout=timeout,
     )
+
+
+def _health(server: ServerProcess) -> int:
+    """The status /health answers now."""
+    return httpx.get(server.url + "/health", timeout=GUARD_S).status_code
 
 
 def peak_rss_mb(proc) -> float:
@@ -201,29 +209,33 @@ def test_url_fetch_has_one_overall_deadline(monkeypatch):
     from emopy.serve import fetch
 
     listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
+    stop, hung_up = threading.Event(), threading.Event()
 
     def trickle() -> None:
         conn, _ = listener.accept()
         with conn:
             conn.recv(65536)
-            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
-                if stop.wait(0.2):
-                    return
-                conn.sendall(bytes([byte]))
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:  # 200 s of header at this pace
+                    if stop.wait(0.2):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:  # the client hung up mid-header
+                hung_up.set()
 
     threading.Thread(target=trickle, daemon=True).start()
     monkeypatch.setattr(fetch, "is_public", lambda addr: True)  # let the test reach its own loopback server
-    t0 = time.monotonic()
-    with pytest.raises(fetch.FetchError, match="longer than 1 s in all"):
-        asyncio.run(
-            fetch.fetch_image(
-                f"http://127.0.0.1:{listener.getsockname()[1]}/a.jpg", max_bytes=1000, timeout=1, max_redirects=0
+    try:
+        with pytest.raises(fetch.FetchError, match="longer than 1 s in all"):  # each byte came well within 1 s
+            asyncio.run(
+                fetch.fetch_image(
+                    f"http://127.0.0.1:{listener.getsockname()[1]}/a.jpg", max_bytes=1000, timeout=1, max_redirects=0
+                )
             )
-        )
-    assert time.monotonic() - t0 < 2.5
-    stop.set()
-    listener.close()
+        assert hung_up.wait(GUARD_S), "the fetch left its connection open after giving up"
+    finally:
+        stop.set()
+        listener.close()
 
 
 def test_url_fetch_connects_to_the_address_it_checked(monkeypatch):
@@ -274,29 +286,35 @@ def test_story_media_is_only_what_the_story_names(server):
 
 
 # ---- 7. slow clients, idle WebSockets, connection cap ---------------------------------------------------------
+def _trickle_until_answered(sock: socket.socket, byte: bytes, every: float) -> bytes:
+    """A slow client: `byte` every `every` seconds until the server answers or hangs up, which must happen while the
+    bytes still come (they do not push its deadline back); the start of the answer (b"" if it only hung up)."""
+    end = time.monotonic() + GUARD_S
+    while time.monotonic() < end:
+        sock.settimeout(every)  # the pace: how long each read waits for an answer before the next byte
+        try:
+            sock.sendall(byte)
+            answer = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except OSError:  # the server hung up while we were sending
+            return b""
+        sock.settimeout(GUARD_S)
+        return answer
+    pytest.fail(f"the server still waited for the rest after {GUARD_S} s of a byte every {every:g} s")
+
+
 def test_slow_body_gets_408(server):
     head = (
         b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 1000\r\n\r\n{"
     )
-    sock = raw_request(server.port, head)
-    t0 = time.monotonic()
-    sock.settimeout(0.5)
-    answer = b""
-    while time.monotonic() - t0 < 8 and not answer:
-        try:
-            sock.sendall(b" ")  # one byte every half second
-            answer = sock.recv(65536)
-        except TimeoutError:
-            continue
-        except OSError:
-            break
-    sock.settimeout(2)
+    sock = raw_request(server.port, head, timeout=GUARD_S)
+    answer = _trickle_until_answered(sock, b" ", every=0.5)
     answer += read_all(sock)  # the JSON body may come in a second packet; then the server closes
     sock.close()
     assert answer.startswith(b"HTTP/1.1 408") and b"EMOPY_BODY_TIMEOUT_S" in answer, answer[:300]
     assert b"connection: close" in answer.lower()  # the rest of the body is not waited for
-    assert time.monotonic() - t0 < 5
 
 
 def test_oversized_request_head_is_refused(server):
@@ -312,30 +330,24 @@ def test_oversized_request_head_is_refused(server):
 
 
 def test_idle_websocket_is_closed(server):
-    for path in ("/v1/ws", "/v1/stories/long/play"):
-        t0 = time.monotonic()
+    for path in ("/v1/ws", "/v1/stories/long/play"):  # the story's only segment lasts a minute
         with connect(f"ws://127.0.0.1:{server.port}{path}", open_timeout=10) as ws:
             with pytest.raises(ConnectionClosed) as closed:
                 while True:
-                    ws.recv(timeout=8)  # the story sends its first segment; then nothing comes from this client
+                    ws.recv(timeout=GUARD_S)  # the story sends its first segment; then nothing comes from this client
         assert closed.value.rcvd.code == 1008 and "EMOPY_WS_IDLE_S" in closed.value.rcvd.reason, path
-        assert time.monotonic() - t0 < 6
 
 
 def test_connections_are_capped_and_idle_keep_alive_closed(server):
     idle = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(6)]
-    try:
-        time.sleep(0.3)
-        assert httpx.get(server.url + "/health").status_code == 503
+    try:  # (until the head deadline, 2 s here, cuts them off)
+        wait_until(lambda: _health(server) == 503, "no 503 while the cap's worth of sockets is open")
     finally:
         for s in idle:
             s.close()
-    time.sleep(0.5)
-    assert httpx.get(server.url + "/health").status_code == 200
-    sock = raw_request(server.port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-    t0 = time.monotonic()
+    wait_until(lambda: _health(server) == 200, "still refused after the sockets closed")
+    sock = raw_request(server.port, b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", timeout=GUARD_S)
     assert read_all(sock).startswith(b"HTTP/1.1 200")  # then the server closes the idle keep-alive connection
-    assert time.monotonic() - t0 < 4
     sock.close()
 
 
@@ -350,11 +362,10 @@ def test_websockets_count_against_the_connection_cap(server):
             except InvalidStatus as exc:
                 refused.append(exc.response.status_code)
     assert 1 <= opened <= 6 and refused and set(refused) == {503}, (opened, refused)
-    time.sleep(0.5)
-    assert httpx.get(server.url + "/health").status_code == 200
+    wait_until(lambda: _health(server) == 200, "still refused after the WebSockets closed")
 
 
-def _cut_off_within(sock: socket.socket, seconds: float) -> bytes:
+def _cut_off_within(sock: socket.socket, seconds: float = GUARD_S) -> bytes:
     """What the server sent before closing `sock`; fails if it is still open after `seconds`."""
     sock.settimeout(seconds)
     try:
@@ -370,33 +381,19 @@ def test_silent_and_slow_request_heads_are_cut_off(server):
     against the cap: 6 silent sockets (the cap) block /health only until then."""
     silent = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(6)]
     slow = raw_request(server.port, b"GET /health HTTP/1.1\r\n")
-    t0 = time.monotonic()
-    slow.settimeout(0.25)
-    answer = b""
-    while time.monotonic() - t0 < 8 and not answer:
-        try:
-            slow.sendall(b"X")  # a header name that never ends, a byte every quarter second
-            answer = slow.recv(65536)
-        except TimeoutError:
-            continue
-        except OSError:
-            break
-    assert time.monotonic() - t0 < 6  # the bytes coming in did not push the deadline back
-    answer += _cut_off_within(slow, 5)
+    answer = _trickle_until_answered(slow, b"X", every=0.25)  # a header name that never ends
+    answer += _cut_off_within(slow)
     assert answer.startswith(b"HTTP/1.1 408") and b"EMOPY_HEAD_TIMEOUT_S" in answer, answer[:300]
     assert httpx.get(server.url + "/health").status_code == 200
     for sock in silent:
-        assert _cut_off_within(sock, 5) == b""
+        assert _cut_off_within(sock) == b""
 
 
 def test_silent_sockets_at_the_default_cap_are_cut_off(keyed):
     """With default settings, 64 sockets that never send a byte (the default cap) block the server for seconds."""
     silent = [socket.create_connection(("127.0.0.1", keyed.port), timeout=10) for _ in range(64)]
     try:
-        t0 = time.monotonic()
-        while httpx.get(keyed.url + "/health", timeout=10).status_code != 200:
-            assert time.monotonic() - t0 < 30, "still 503 after 30 s while 64 silent sockets are open"
-            time.sleep(0.5)
+        wait_until(lambda: _health(keyed) == 200, "still 503 while 64 silent sockets are open")
     finally:
         for sock in silent:
             sock.close()
@@ -519,10 +516,9 @@ def test_deletion_says_so_while_a_reader_keeps_the_bytes_in_the_wal(keyed):
     try:
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM faces").fetchone()  # a snapshot from before the deletion, held
-        t0 = time.monotonic()
-        r = httpx.delete(f"{keyed.url}/v1/images/{image_id}", headers=KEY, timeout=60)
+        r = httpx.delete(f"{keyed.url}/v1/images/{image_id}", headers=KEY, timeout=GUARD_S)  # while it is held
         assert r.status_code == 503 and "write-ahead log" in r.json()["detail"], r.text
-        assert int(r.headers["retry-after"]) > 0 and time.monotonic() - t0 < 8
+        assert int(r.headers["retry-after"]) > 0
         assert sample in _stored_bytes(keyed)  # what the 503 says
     finally:
         reader.close()
@@ -664,59 +660,65 @@ def test_error_answers_do_not_echo_long_paths_or_headers(server):
 # ---- issue #35 items 1, 2: decode time and memory --------------------------------------------------------
 @pytest.fixture(scope="module")
 def roomy(tmp_path_factory, emopy_cmd):
-    """A server with every limit at its default: the decode deadline (10 s), 2 decodes at once, 64 connections."""
-    srv = _start(tmp_path_factory.mktemp("roomy"), emopy_cmd, {})
+    """A server with every limit at its default (2 decodes at once, 64 connections) but the decode deadline: 10
+    minutes, so that a decode stopped sooner was stopped by its client leaving."""
+    srv = _start(tmp_path_factory.mktemp("roomy"), emopy_cmd, {"EMOPY_DECODE_TIMEOUT_S": "600"})
     yield srv
     srv.stop()
 
 
-def _quiet_within(pid: int, seconds: float) -> bool:
-    """Whether the process tree of `pid` stops using CPU (under 0.2 s in a 1 s window) within `seconds`."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        before = tree_cpu_s(pid)
-        time.sleep(1)
-        if tree_cpu_s(pid) - before < 0.2:
-            return True
-    return False
+def _quiet(pid: int) -> bool:
+    """Whether the process tree of `pid` used under 0.2 s of CPU in the last second (a poll: it waits that second)."""
+    before = tree_cpu_s(pid)
+    time.sleep(1)
+    return tree_cpu_s(pid) - before < 0.2
+
+
+@contextlib.contextmanager
+def _kills_its_decoder(pid: int):
+    """Asserts that what runs inside ends the decoder process that took its image (reaped before the answer) and
+    leaves no other: one fewer than the idle ones before, none new."""
+    before = set(decoders(pid))
+    yield
+    after = set(decoders(pid))
+    assert after <= before and len(after) == max(len(before) - 1, 0), (before, after)
 
 
 def test_scan_bombs_do_not_hold_up_predictions(roomy):
-    """Two 200 KB progressive JPEGs of 20,000 empty scans (minutes of decoding each) while a face photo comes in:
-    the bombs are refused from their markers and the photo is answered within 10 s."""
+    """Two 200 KB progressive JPEGs of 20,000 empty scans (minutes of decoding each) and a face photo at once: the
+    bombs are refused from their markers, before they could take a decode slot, and the photo is answered."""
     bomb = scan_bomb(20_000)
     with ThreadPoolExecutor(2) as pool:
-        bombs = [pool.submit(predict, roomy.url, bomb, timeout=15) for _ in range(2)]
-        time.sleep(0.5)  # both bombs are in
-        t0 = time.monotonic()
-        face = predict(roomy.url, face_jpeg(), timeout=10)
-        assert face.status_code == 200 and len(face.json()["faces"]) == 1, face.text
-        assert time.monotonic() - t0 < 10
-        for r in (b.result() for b in bombs):
-            assert r.status_code == 400 and "20000 scans, over the limit of 500" in r.json()["detail"], r.text
+        bombs = [pool.submit(predict, roomy.url, bomb) for _ in range(2)]
+        face = predict(roomy.url, face_jpeg())
+    assert face.status_code == 200 and len(face.json()["faces"]) == 1, face.text
+    for r in (b.result() for b in bombs):
+        assert r.status_code == 400 and "20000 scans, over the limit of 500" in r.json()["detail"], r.text
 
 
 def test_slow_decodes_are_stopped_at_the_deadline(server):
     """A JPEG under the scan limit that still takes seconds to decode (7000 x 7000, 480 scans) is stopped at the
-    1 s deadline, over HTTP and WebSocket, and its decoder with it: the server goes quiet."""
+    1 s deadline, over HTTP and WebSocket, and its decoder process with it."""
     slow = scan_bomb(480)
-    t0 = time.monotonic()
-    r = predict(server.url, slow, timeout=15)
+    with _kills_its_decoder(server.proc.pid):
+        r = predict(server.url, slow)
     assert r.status_code == 422 and "longer than 1 s (EMOPY_DECODE_TIMEOUT_S)" in r.json()["detail"], r.text
-    assert time.monotonic() - t0 < 8  # the deadline, and the decoder process's start (not counted in it)
     with connect(f"ws://127.0.0.1:{server.port}/v1/ws", open_timeout=10) as ws:
-        ws.send(slow)
-        assert "EMOPY_DECODE_TIMEOUT_S" in json.loads(ws.recv(timeout=5))["error"]
+        with _kills_its_decoder(server.proc.pid):
+            ws.send(slow)
+            assert "EMOPY_DECODE_TIMEOUT_S" in json.loads(ws.recv(timeout=GUARD_S))["error"]
         ws.send(face_jpeg())
-        assert len(json.loads(ws.recv(timeout=10))["faces"]) == 1
-    assert _quiet_within(server.proc.pid, 3), "a decode went on after its deadline"
+        assert len(json.loads(ws.recv(timeout=GUARD_S))["faces"]) == 1
 
 
 def test_a_decode_stops_when_its_client_leaves(roomy):
-    """A client that gives up after 0.5 s on a slow JPEG (seconds of decoding) takes its decode with it."""
-    with pytest.raises(httpx.TimeoutException):
-        predict(roomy.url, scan_bomb(480), timeout=0.5)
-    assert _quiet_within(roomy.proc.pid, 1.5), "the decode went on after the client left"
+    """A client that leaves while its slow JPEG (seconds of decoding) is being decoded takes the decode with it: the
+    decoder process is killed (long before this server's 10-minute deadline)."""
+    pid = roomy.proc.pid
+    sock = raw_request(roomy.port, _raw_predict(roomy.url, scan_bomb(480)))
+    busy = wait_until(lambda: {p for p, state in decoders(pid).items() if state == "R"}, "no decoder took the image")
+    sock.close()
+    wait_until(lambda: not busy & set(decoders(pid)), "the decode went on after its client left")
 
 
 def test_a_decode_past_its_memory_cap_is_refused(roomy):
@@ -739,6 +741,7 @@ def test_memory_is_bounded_for_whole_requests(roomy):
     and its decoder processes together stay under 1.5 GB through decoding, detection, annotation and answer. After
     8 answers the other clients leave, and their queued requests are dropped."""
     request = _raw_predict(roomy.url, bilevel_png(7000), annotate_image="true")
+    cpu = tree_cpu_s(roomy.proc.pid)
     socks = [raw_request(roomy.port, request, timeout=60) for _ in range(40)]
     answers, peak = {s: b"" for s in socks}, 0.0
     done: list[bytes] = []
@@ -754,12 +757,15 @@ def test_memory_is_bounded_for_whole_requests(roomy):
                 if not chunk:
                     sel.unregister(key.fileobj)
                     done.append(answers[key.fileobj])
-    for s in socks:
+    left = tree_cpu_s(roomy.proc.pid)
+    for s in socks:  # the clients still waiting leave
         s.close()
     assert len(done) == 8 and all(a.startswith(b"HTTP/1.1 200") and b'"faces":[]' in a for a in done), done[:1]
     assert all(b'"annotated_image_base64":"/9j/' in a for a in done)  # a JPEG
     assert max(peak, peak_rss_mb(roomy.proc)) < 1500, f"peak {peak:.0f} MB"
-    assert _quiet_within(roomy.proc.pid, 5), "requests went on after their clients left"
+    wait_until(lambda: _quiet(roomy.proc.pid), "the server kept working after its clients left")
+    answered, after = left - cpu, tree_cpu_s(roomy.proc.pid) - left  # CPU seconds: 8 answers; what came after
+    assert after < answered / 2, f"{after:.1f} CPU s after the clients left (the 2 under way, not the 30 queued)"
 
 
 # ---- issue #35: the OpenAPI document tells the truth --------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..errors import StoryError, UnknownStory
 from ..stream.calibration import Calibration
 from ..stream.story import Step, Story, StoryPlayer, load_story
+from .live import Frame, LiveSession
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "stream" / "examples"
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -87,24 +88,30 @@ class StoryLibrary:
         }
 
 
-class LiveStory:
-    """One viewer playing one story: story time is seconds since `start`, frames add samples, a timer advances.
+class LiveStory(LiveSession):
+    """One viewer playing one story on the server's clock (story time: seconds since it opened): frames add samples,
+    the clock advances it. The story's `calibrate` segments gather the viewer's resting face and calibrate the
+    model to it."""
 
-    With `viewer`, the story's `calibrate` segments gather the viewer's resting face and calibrate the model to it.
-    """
+    tick_s = 0.1  # how often the clock checks whether the segment has ended
 
-    def __init__(
-        self, name: str, story: Story, library: StoryLibrary, clock=time.monotonic, viewer: Calibration | None = None
-    ):
-        self.name, self.story, self.library, self.clock = name, story, library, clock
-        self.t0 = clock()
-        self.player = StoryPlayer(story)
-        self.viewer = viewer
-        if viewer is not None and self.player.calibrating:
+    def __init__(self, viewer: Calibration, name: str, library: StoryLibrary):
+        super().__init__(viewer)
+        self.name, self.story, self.library = name, library.load(name), library
+        self.t0 = time.monotonic()
+        self.player = StoryPlayer(self.story)
+        if self.player.calibrating:
             viewer.begin()
 
+    @staticmethod
+    def error(text: str) -> dict:
+        return {"type": "error", "error": text}
+
     def now(self) -> float:
-        return self.clock() - self.t0
+        return time.monotonic() - self.t0
+
+    def start(self) -> list[dict]:
+        return [self.segment()]
 
     def segment(self) -> dict | None:
         """The message announcing the segment now playing (None once the story has ended)."""
@@ -132,7 +139,7 @@ class LiveStory:
         if not steps:
             return []
         msgs = [{"type": "step", **s.to_dict()} for s in steps]
-        if self.viewer is not None and self.viewer.collecting != self.player.calibrating:
+        if self.viewer.collecting != self.player.calibrating:
             if self.viewer.collecting:
                 msgs.append({"type": "calibrated", **self.viewer.end()})
             else:
@@ -153,15 +160,15 @@ class LiveStory:
         """Advance to now; messages for whatever ended."""
         return self._after(self.player.advance(self.now()))
 
-    def frame(self, t: float, faces: list[dict]) -> list[dict]:
-        """Record a frame taken at story time t (the largest face counts); a frame message, then any step messages.
-
-        (The faces' crops go to the viewer's calibration where the frame was predicted: `router.play`.)
-        """
+    def frame(self, frame: Frame) -> list[dict]:
+        """Record a frame at the story time it arrived (the largest face counts); a frame message, then any step
+        messages. (Its crops went to the viewer's calibration where it was predicted.)"""
+        t, faces = frame.arrived - self.t0, frame.faces
         face = max(faces, key=lambda f: f["box"][2] * f["box"][3]) if faces else None
         steps = self.player.feed(t, face["emotions"] if face else None)
         preview = self.player.preview()
-        msg = {"type": "frame", "t": round(t, 3), "faces": faces, "measure": preview.to_dict() if preview else None}
+        measure = preview.to_dict() if preview else None
+        msg = {"type": "frame", "t": round(t, 3), "faces": faces, "measure": measure, "ms": frame.ms}
         return [msg, *self._after(steps)]
 
     @property

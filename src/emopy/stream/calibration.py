@@ -34,13 +34,13 @@ class Calibration:
 
     def add(self, crops: np.ndarray, boxes: Sequence[Sequence[float]]) -> None:
         """Keep the crop of the largest face of one frame while collecting."""
-        gathered = self.crops  # (a local: `end` may run meanwhile on the server's event loop)
+        gathered = self.crops  # (a local: `end` may run meanwhile in another of the server's threads)
         if gathered is not None and len(boxes):
             gathered.append(crops[largest(boxes)])
 
     def end(self) -> dict:
         """Calibrate on what was gathered: {"faces": n}, or {"faces": 0, "error": why} (the model stays as it was)."""
-        crops, self.crops = self.crops or [], None
+        crops, self.crops = list(self.crops or []), None  # a copy: a frame's `add` may come in meanwhile
         if not crops:
             return {"faces": 0, "error": "no face was seen while calibrating; predictions stay uncalibrated"}
         self.model = self.base.calibrate(crops, detect=False)

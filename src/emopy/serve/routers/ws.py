@@ -5,69 +5,47 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-import numpy as np
-from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Query, WebSocket
 
-from ...errors import EmopyError
 from ...stream.calibration import Calibration
-from ..dependencies import get_decoder, get_predictor
-from ..frames import frames
-from ..inference import Decoder
-from ..predictor import Predictor
-from ..settings import Settings, get_settings
+from ..live import Frame, LiveEngine, LiveSession, get_live
 
 router = APIRouter(prefix="/v1", tags=["predict"])
+
+
+class Webcam(LiveSession):
+    """Each frame answered with its faces; with `calibrate` seconds, the frames until then calibrate the model."""
+
+    def __init__(self, viewer: Calibration, calibrate: float):
+        super().__init__(viewer)
+        if calibrate:
+            viewer.begin()
+        self.until = time.monotonic() + calibrate
+
+    def frame(self, frame: Frame) -> list[dict]:
+        """The frame's answer; the first frame past the calibration time ends it, {"calibrated": ...} after."""
+        answer = {
+            "faces": frame.faces,
+            "width": frame.width,
+            "height": frame.height,
+            "model": frame.model,
+            "calibrating": self.viewer.collecting,
+            "ms": frame.ms,
+        }
+        if self.viewer.collecting and time.monotonic() >= self.until:
+            return [answer, {"calibrated": self.viewer.end()}]
+        return [answer]
 
 
 @router.websocket("/ws")
 async def live(
     ws: WebSocket,
-    settings: Annotated[Settings, Depends(get_settings)],
-    predictor: Annotated[Predictor, Depends(get_predictor)],
-    decoder: Annotated[Decoder, Depends(get_decoder)],
+    engine: Annotated[LiveEngine, Depends(get_live)],
     emotions: str | None = None,
     model: str | None = None,
     calibrate: Annotated[float, Query(ge=0, le=30, description="seconds of resting face to calibrate to first")] = 0,
 ) -> None:
-    """Answer each binary frame with {"faces", "width", "height", "ms", "calibrating"} or {"error"}; a bad frame does
-    not
-    end the stream. With `calibrate`, the first seconds' faces calibrate the model to the viewer: {"calibrated":
-    ...}."""
-    await ws.accept()
-    try:
-        viewer = Calibration(predictor.get(model))
-    except EmopyError as exc:
-        await ws.send_json({"error": str(exc)})
-        await ws.close(code=1008)
-        return
-    if calibrate:
-        viewer.begin()
-    until = time.monotonic() + calibrate
-
-    def work(image: np.ndarray) -> dict:
-        pred = predictor.predict(image, model=model, emotions=emotions, viewer=viewer.model)
-        viewer.add(pred.crops, [f.box for f in pred.faces])
-        return {
-            "faces": [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)],
-            "width": image.shape[1],
-            "height": image.shape[0],
-            "model": pred.model,
-            "calibrating": viewer.collecting,
-        }
-
-    try:
-        async for data in frames(ws, settings.ws_idle_s):
-            if data is None:
-                await ws.send_json({"error": "send each frame as a binary message holding a JPEG or PNG image"})
-                continue
-            try:
-                t0 = time.perf_counter()
-                answer = await decoder.run(data, work)  # decoded in a child process, within the memory budget
-                await ws.send_json({**answer, "ms": round((time.perf_counter() - t0) * 1000, 1)})
-            except EmopyError as exc:
-                await ws.send_json({"error": str(exc)})
-            if viewer.collecting and time.monotonic() >= until:
-                await ws.send_json({"calibrated": await run_in_threadpool(viewer.end)})
-    except WebSocketDisconnect:
-        return
+    """Answer each binary frame with {"faces", "width", "height", "model", "ms", "calibrating"} or {"error"}; a bad
+    frame does not end the stream. With `calibrate`, the first seconds' faces calibrate the model to the viewer:
+    {"calibrated": ...}."""
+    await engine.serve(ws, Webcam, model, emotions, calibrate=calibrate)
