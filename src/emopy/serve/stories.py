@@ -161,7 +161,12 @@ class LiveStory:
         face = max(faces, key=lambda f: f["box"][2] * f["box"][3]) if faces else None
         steps = self.player.feed(t, face["emotions"] if face else None)
         preview = self.player.preview()
-        msg = {"type": "frame", "t": round(t, 3), "faces": faces, "measure": preview.to_dict() if preview else None}
+        msg = {
+            "type": "frame",
+            "time_s": round(t, 3),
+            "faces": faces,
+            "measure": preview.to_dict() if preview else None,
+        }
         return [msg, *self._after(steps)]
 
     @property

@@ -6,37 +6,38 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import require
-from .timeline import Row
+from ..results import Line
 
 
-def plot_timeline(table: Sequence[Row], labels: Sequence[str], path: str | Path, title: str = "") -> Path:
-    """Write a PNG: per emotion, the smoothed probability of the main track (most frames) over time; below it,
-    the held dominant emotion as a coloured band. Needs matplotlib (emopy-fer[plot])."""
+def plot_timeline(table: Sequence[Line], labels: Sequence[str], path: str | Path, title: str = "") -> Path:
+    """Write a PNG from a video's table lines: per emotion, the smoothed probability of the main face (most frames)
+    over time; below it, the held dominant emotion as a coloured band. Needs matplotlib (emopy-fer[plot])."""
     require("matplotlib", "plot")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    tracks: dict[int, list[Row]] = {}
-    for r in table:
-        tracks.setdefault(r.face.track_id, []).append(r)
+    tracks: dict[int, list[Line]] = {}
+    for line in table:
+        if line["face"] is not None:
+            tracks.setdefault(line["face"], []).append(line)
     main = max(tracks.values(), key=len) if tracks else []
     colours = {e: plt.get_cmap("tab10")(i % 10) for i, e in enumerate(labels)}
     fig, (ax, band) = plt.subplots(
         2, 1, figsize=(10, 4.2), sharex=True, gridspec_kw={"height_ratios": [5, 1]}, constrained_layout=True
     )
-    times = [r.t for r in main]
+    times = [line["time_s"] for line in main]
     for e in labels:
-        ax.plot(times, [r.face.smoothed[e] for r in main], label=e, color=colours[e], lw=1.6)
+        ax.plot(times, [line[f"smoothed_{e}"] for line in main], label=e, color=colours[e], lw=1.6)
     ax.set_ylim(0, 1)
     ax.set_ylabel("smoothed probability")
     ax.legend(loc="upper right", ncol=min(len(labels), 4), fontsize=8)
-    suffix = f" (track {main[0].face.track_id}, {len(tracks)} tracks)" if main else " (no face found)"
+    suffix = f" (face {main[0]['face']}, {len(tracks)} faces)" if main else " (no face found)"
     ax.set_title((title or "emotions over time") + suffix)
     for a, b in zip(main, main[1:] + main[-1:]):
-        if a.face.dominant:
-            band.axvspan(a.t, max(b.t, a.t + 1e-3), color=colours[a.face.dominant], lw=0)
+        if a["dominant"]:
+            band.axvspan(a["time_s"], max(b["time_s"], a["time_s"] + 1e-3), color=colours[a["dominant"]], lw=0)
     band.set_yticks([])
     band.set_ylabel("dominant", rotation=0, ha="right", va="center")
     band.set_xlabel("time (s)")

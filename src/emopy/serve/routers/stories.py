@@ -111,7 +111,7 @@ async def play(
     def work(image: np.ndarray) -> list[dict]:
         pred = predictor.predict(image, model=model, viewer=viewer.model)
         viewer.add(pred.crops, [f.box for f in pred.faces])  # while a calibrate segment plays
-        return [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)]
+        return [f.to_row(i) for i, f in enumerate(pred.faces)]
 
     def frame_messages(t: float, faces: list[dict], ms: float) -> list[dict]:
         """The frame's message and whatever it ended; nothing once the story has ended meanwhile."""

@@ -49,7 +49,7 @@ async def live(
         pred = predictor.predict(image, model=model, emotions=emotions, viewer=viewer.model)
         viewer.add(pred.crops, [f.box for f in pred.faces])
         return {
-            "faces": [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)],
+            "faces": [f.to_row(i) for i, f in enumerate(pred.faces)],
             "width": image.shape[1],
             "height": image.shape[0],
             "model": pred.model,
