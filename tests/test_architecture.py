@@ -1,10 +1,13 @@
-"""The package's shape: the public names, one home for exceptions, an import graph without circles or upward edges."""
+"""The package's shape: the public names, one home for exceptions, an import graph without circles or upward edges,
+and the `Recognizer` protocol that types stream/ and batch/."""
 
 from __future__ import annotations
 
 import ast
 import inspect
 from pathlib import Path
+
+import pytest
 
 import emopy
 import emopy.errors
@@ -124,3 +127,25 @@ def test_the_import_graph_has_no_circle():
         if node not in state:
             visit(node, [node])
     assert not cycles
+
+
+def test_stream_and_batch_are_typed_by_the_recognizer_protocol(tmp_path, monkeypatch):
+    """mypy: FERModel is a `Recognizer`, something else is not, and stream/ and batch/ type-check against it."""
+    mypy = pytest.importorskip("mypy.api", reason="the dev extra is not installed: pip install 'emopy-fer[dev]'")
+    check = tmp_path / "check.py"
+    check.write_text(
+        "from emopy.predict import FERModel\n"
+        "from emopy.recognizer import Recognizer\n"
+        "\n"
+        "model: Recognizer = FERModel()\n"
+        "not_a_model: Recognizer = object()\n"
+    )
+    typed = [SRC / "recognizer.py", SRC / "results", SRC / "stream" / "stream.py", SRC / "stream" / "calibration.py"]
+    typed += [SRC / "batch" / "work.py", SRC / "batch" / "local.py", SRC / "batch" / "results.py"]
+    monkeypatch.setenv("MYPYPATH", str(SRC.parent))  # this checkout's emopy, however it is installed
+    out, err, status = mypy.run(
+        [str(check), *map(str, typed), "--follow-imports=silent", "--ignore-missing-imports"]
+        + ["--cache-dir", str(tmp_path / "cache")]
+    )
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert status == 1 and len(errors) == 1 and errors[0].startswith(f"{check}:5:"), out + err

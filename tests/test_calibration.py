@@ -130,7 +130,7 @@ def test_stream_calibrates_after_the_first_seconds(resting_video):
     stream = FERModel(threads=1).predict_video(resting_video, calibrate_s=1.0)
     frames = list(stream)
     assert [f.calibrating for f in frames] == [True] * 5 + [False] * 10
-    assert stream.calibration == {"faces": 5, "t": 1.0}
+    assert stream.calibration == {"faces": 5, "time_s": 1.0}
     before, after = frames[0].faces[0], frames[-1].faces[0]
     assert after.dominant == "neutral" and after.emotions["neutral"] > before.emotions["neutral"]
     assert FERModel(threads=1).predict_video(resting_video).calibration is None  # off unless asked for

@@ -96,7 +96,7 @@ def test_cli_predict_and_batch_accept_motion_photos(tmp_path):
     assert r.exit_code == 0 and out[0]["error"] is None and len(out[0]["faces"]) == 1, r.output
     r = runner.invoke(app, ["batch", str(motion.parent), "--out", str(tmp_path / "rows.jsonl")])
     assert r.exit_code == 0, r.output
-    rows = {os.path.basename(row["path"]): row for row in ResultStore(tmp_path / "rows.jsonl", []).read()}
+    rows = {os.path.basename(row["source"]): row for row in ResultStore(tmp_path / "rows.jsonl", []).read()}
     assert rows["motion.jpg"]["error"] is None and rows["motion.jpg"]["face"] == 0
     assert "truncated PNG" in rows["cut.png"]["error"]
 

@@ -63,7 +63,7 @@ def test_a_fresh_venv_from_the_wheel_runs_the_demo_and_the_video_workflow(wheel,
     code = (
         "import sys; from emopy import FERModel\n"
         "df = FERModel().predict_video(sys.argv[1]).to_pandas()\n"
-        "print(len(df), df['dominant'].iloc[-1], round(float(df['t'].iloc[-1]), 3))\n"
+        "print(len(df), df['dominant'].iloc[-1], df['time_s'].iloc[-1])\n"
     )
     out = run(py, "-c", code, clip, cwd=tmp_path).stdout.split()
     assert out[0] == "12" and out[2] == "2.433"

@@ -32,12 +32,13 @@ def test_predict_json_schema_and_folder_recursion(images):
     r = runner.invoke(app, ["predict", str(images), "--json", "--emotions", "calm,anger,happy"])
     assert r.exit_code == 0, r.output
     out = _json(r)
-    assert [o["path"].rsplit("/", 1)[-1] for o in out] == ["blank.png", "face.png", "three.jpg"]
+    assert [o["source"].rsplit("/", 1)[-1] for o in out] == ["blank.png", "face.png", "three.jpg"]
     assert [len(o["faces"]) for o in out] == [0, 1, 3]
     for o in out:
-        assert set(o) == {"path", "faces", "error"} and o["error"] is None
-        for f in o["faces"]:
-            assert {"box", "score", "emotions", "dominant"} <= set(f)
+        assert set(o) == {"source", "frame", "time_s", "faces", "error"} and o["error"] is None
+        assert o["frame"] is None and o["time_s"] is None  # a still image
+        for i, f in enumerate(o["faces"]):
+            assert set(f) == {"face", "box", "score", "emotions", "dominant", "landmarks"} and f["face"] == i
             assert len(f["box"]) == 4 and all(isinstance(v, int) for v in f["box"])
             assert list(f["emotions"]) == ["neutral", "anger", "happiness"]
             assert sum(f["emotions"].values()) == pytest.approx(1, abs=1e-3)

@@ -128,9 +128,9 @@ def test_no_face_is_an_empty_list(model):
     assert model.predict(np.zeros((1, 1), np.uint8)) == []
 
 
-def test_face_to_dict_is_plain_json(model):
-    d = model.predict(face_patch())[0].to_dict()
-    assert set(d) >= {"box", "score", "emotions", "dominant"}
+def test_face_row_is_plain_json(model):
+    d = model.predict(face_patch())[0].to_row(3)
+    assert set(d) == {"face", "box", "score", "emotions", "dominant", "landmarks"} and d["face"] == 3
     assert json.loads(json.dumps(d)) == d
     assert len(d["box"]) == 4 and all(isinstance(v, int) for v in d["box"])
 

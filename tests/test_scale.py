@@ -26,7 +26,7 @@ N_IMAGES = 240
 
 
 def key(row: dict) -> tuple:
-    return row["path"], row["frame"], row["face"]
+    return row["source"], row["frame"], row["face"]
 
 
 @pytest.fixture(scope="module")
@@ -63,27 +63,27 @@ def local_rows(batch_inputs, emopy_cmd, tmp_path_factory) -> list[dict]:
 
 
 def test_every_input_has_rows_and_errors_are_rows(local_rows, batch_inputs):
-    per_input = Counter((r["path"], r["frame"]) for r in local_rows)
-    images = {(str(batch_inputs / f"img{i:03d}.jpg"), -1) for i in range(N_IMAGES)}
+    per_input = Counter((r["source"], r["frame"]) for r in local_rows)
+    images = {(str(batch_inputs / f"img{i:03d}.jpg"), None) for i in range(N_IMAGES)}  # a still image: no frame
     video = {(str(batch_inputs / "clip.mp4"), f) for f in range(10)}
-    assert set(per_input) == images | video | {(str(batch_inputs / "corrupt.jpg"), -1)}
+    assert set(per_input) == images | video | {(str(batch_inputs / "corrupt.jpg"), None)}
     assert len(local_rows) == len(set(map(key, local_rows)))  # no duplicate face
-    corrupt = [r for r in local_rows if r["path"].endswith("corrupt.jpg")]
-    assert len(corrupt) == 1 and corrupt[0]["face"] == -1 and corrupt[0]["error"] and corrupt[0]["happiness"] is None
-    faceless = [r for r in local_rows if r["path"].endswith(("img000.jpg", "img040.jpg"))]
-    assert [r["error"] for r in faceless] == ["no face found"] * 2
-    faces = [r for r in local_rows if r["face"] >= 0]
+    corrupt = [r for r in local_rows if r["source"].endswith("corrupt.jpg")]
+    assert len(corrupt) == 1 and corrupt[0]["face"] is None and corrupt[0]["error"] and corrupt[0]["happiness"] is None
+    faceless = [r for r in local_rows if r["source"].endswith(("img000.jpg", "img040.jpg"))]
+    assert [(r["face"], r["x"], r["dominant"], r["error"]) for r in faceless] == [(None, None, None, None)] * 2
+    faces = [r for r in local_rows if r["face"] is not None]
     assert len(faces) >= 0.95 * (N_IMAGES - 6 + 10)
     assert all(
         abs(
-            sum(r[e] for e in EMOTIONS if e in r)  # the model's emotions, a column each
+            sum(r[e] for e in EMOTIONS if e in r)  # the model's emotions, a column each, to 4 decimals
             - 1
         )
-        < 1e-4
+        < 1e-3
         for r in faces
     )
-    frames = sorted((r for r in local_rows if r["path"].endswith("clip.mp4")), key=lambda r: r["frame"])
-    assert [r["time_s"] for r in frames] == pytest.approx([f / 5 for f in range(10)])
+    frames = sorted((r for r in local_rows if r["source"].endswith("clip.mp4")), key=lambda r: r["frame"])
+    assert [r["time_s"] for r in frames] == [f / 5 for f in range(10)]  # the container's times, without float noise
 
 
 def test_ray_engine_gives_the_same_rows(local_rows, batch_inputs, emopy_cmd, tmp_path):
@@ -111,7 +111,7 @@ def test_ray_engine_gives_the_same_rows(local_rows, batch_inputs, emopy_cmd, tmp
     )  # a local Ray on this machine
     assert res.returncode == 0, res.stderr[-3000:]
     ray_rows = ResultStore(out, []).read()
-    norm = lambda rows: {(os.path.realpath(r["path"]), r["frame"], r["face"]): r for r in rows}  # noqa: E731
+    norm = lambda rows: {(os.path.realpath(r["source"]), r["frame"], r["face"]): r for r in rows}  # noqa: E731
     mine, theirs = norm(local_rows), norm(ray_rows)
     assert set(mine) == set(theirs) and len(ray_rows) == len(local_rows)
     for k, a in mine.items():
@@ -125,7 +125,7 @@ def test_ray_engine_gives_the_same_rows(local_rows, batch_inputs, emopy_cmd, tmp
             b["error"],
         ), k
         for e in ("anger", "fear", "happiness", "neutral", "score"):
-            assert (a[e] is None and b[e] is None) or abs(a[e] - b[e]) <= 1e-5, (k, e)
+            assert (a[e] is None and b[e] is None) or abs(a[e] - b[e]) <= 1.5e-4, (k, e)  # to 4 decimals
 
 
 def test_killed_batch_resumes_without_duplicates(local_rows, batch_inputs, emopy_cmd, tmp_path):
@@ -138,7 +138,7 @@ def test_killed_batch_resumes_without_duplicates(local_rows, batch_inputs, emopy
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(30)
     partial = ResultStore(out, []).read()
-    assert 0 < len({(r["path"], r["frame"]) for r in partial}) < N_IMAGES + 11, (
+    assert 0 < len({(r["source"], r["frame"]) for r in partial}) < N_IMAGES + 11, (
         "the kill came too late to test resuming"
     )
     res = run_cli(emopy_cmd, "batch", batch_inputs, "--out", out, "--fps", 5, "--chunk", 4)

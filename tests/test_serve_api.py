@@ -54,7 +54,7 @@ def test_predict_multipart_with_all_options(client):
     body = r.json()
     assert len(body["image_id"]) == 32 and body["stored"] is False and (body["width"], body["height"]) == (512, 512)
     (face,) = body["faces"]
-    assert face["index"] == 0 and len(face["box"]) == 4
+    assert face["face"] == 0 and len(face["box"]) == 4
     assert set(face["emotions"]) == {"happiness", "sadness", "neutral"}
     assert sum(face["emotions"].values()) == pytest.approx(1, abs=1e-3)
     assert base64.b64decode(face["crop_base64"]).startswith(b"\x89PNG")
@@ -76,9 +76,7 @@ def test_feedback_export_is_a_training_folder(stored_client, tmp_path):
     stored = upload(stored_client, store=True).json()
     unstored = upload(stored_client).json()
     for image, emotion in ((stored, "happy"), (unstored, "sad")):
-        r = stored_client.post(
-            "/v1/feedback", json={"image_id": image["image_id"], "face_index": 0, "emotion": emotion}
-        )
+        r = stored_client.post("/v1/feedback", json={"image_id": image["image_id"], "face": 0, "emotion": emotion})
         assert r.status_code == 201, r.text
     assert r.json()["has_crop"] is False and r.json()["emotion"] == "sadness"
     export = stored_client.get("/v1/feedback")
@@ -107,7 +105,7 @@ def test_nothing_is_stored_without_store_true(stored_client):
 
 def test_delete_image_removes_its_feedback(stored_client):
     image_id = upload(stored_client, store=True).json()["image_id"]
-    stored_client.post("/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "anger"})
+    stored_client.post("/v1/feedback", json={"image_id": image_id, "face": 0, "emotion": "anger"})
     assert stored_client.delete(f"/v1/images/{image_id}").status_code == 204
     assert stored_client.delete(f"/v1/images/{image_id}").status_code == 404
     with zipfile.ZipFile(io.BytesIO(stored_client.get("/v1/feedback").content)) as zf:
@@ -117,9 +115,7 @@ def test_delete_image_removes_its_feedback(stored_client):
 def test_api_key_guards_export_and_deletion(make_client):
     client = make_client(api_key="s3cret")
     image_id = upload(client, store=True).json()["image_id"]  # predicting and feedback stay open
-    assert (
-        client.post("/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "fear"}).status_code == 201
-    )
+    assert client.post("/v1/feedback", json={"image_id": image_id, "face": 0, "emotion": "fear"}).status_code == 201
     assert client.get("/v1/feedback").status_code == 401
     assert client.get("/v1/feedback", headers={"X-API-Key": "wrong"}).status_code == 403
     assert client.get("/v1/feedback", headers=KEY).status_code == 200
@@ -137,7 +133,7 @@ def test_retention_drops_old_pixels(stored_client):
     from emopy.serve.db import purge_expired
 
     image_id = upload(stored_client, store=True).json()["image_id"]
-    stored_client.post("/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "surprise"})
+    stored_client.post("/v1/feedback", json={"image_id": image_id, "face": 0, "emotion": "surprise"})
     assert purge_expired(stored_client.app.state.engine, None) == 0
     assert purge_expired(stored_client.app.state.engine, 0) == 1
     with zipfile.ZipFile(io.BytesIO(stored_client.get("/v1/feedback").content)) as zf:
@@ -240,11 +236,11 @@ def test_bad_requests(client):
 def test_bad_feedback(client):
     image_id = upload(client).json()["image_id"]
     cases = [
-        ({"image_id": "0" * 32, "face_index": 0, "emotion": "happy"}, 404, "unknown image_id"),
-        ({"image_id": image_id, "face_index": 3, "emotion": "happy"}, 404, "has 1 faces"),
-        ({"image_id": image_id, "face_index": -1, "emotion": "happy"}, 422, "greater than or equal"),
-        ({"image_id": image_id, "face_index": 0, "emotion": "bored"}, 422, "unknown emotion"),
-        ({"image_id": image_id, "face_index": 0}, 422, "emotion: Field required"),
+        ({"image_id": "0" * 32, "face": 0, "emotion": "happy"}, 404, "unknown image_id"),
+        ({"image_id": image_id, "face": 3, "emotion": "happy"}, 404, "has 1 faces"),
+        ({"image_id": image_id, "face": -1, "emotion": "happy"}, 422, "greater than or equal"),
+        ({"image_id": image_id, "face": 0, "emotion": "bored"}, 422, "unknown emotion"),
+        ({"image_id": image_id, "face": 0}, 422, "emotion: Field required"),
     ]
     for body, status, why in cases:
         r = client.post("/v1/feedback", json=body)

@@ -423,7 +423,7 @@ def test_upload_metadata_is_never_stored(server):
 
 def test_deleted_crops_leave_the_database_and_its_wal(keyed):
     image_id = predict(keyed.url, face_jpeg(), store=True, crop_faces=True).json()["image_id"]
-    fb = httpx.post(keyed.url + "/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "happy"})
+    fb = httpx.post(keyed.url + "/v1/feedback", json={"image_id": image_id, "face": 0, "emotion": "happy"})
     with zipfile.ZipFile(io.BytesIO(httpx.get(keyed.url + "/v1/feedback", headers=KEY).content)) as zf:
         crop = zf.read(f"happiness/{fb.json()['id']}.png")
     sample = crop[len(crop) // 2 : len(crop) // 2 + 48]
@@ -438,7 +438,7 @@ def test_validation_errors_do_not_echo_large_inputs(server):
         ("/v1/predict", {"image_base64": base64.b64encode(face_jpeg()).decode(), "store": big}),
         ("/v1/predict", {"image_base64": "aGk=", "model": big}),
         ("/v1/predict", {"image_base64": "aGk=", "emotions": big}),
-        ("/v1/feedback", {"image_id": big, "face_index": 0, "emotion": "happy"}),
+        ("/v1/feedback", {"image_id": big, "face": 0, "emotion": "happy"}),
     ]
     for path, body in cases:
         r = httpx.post(server.url + path, json=body, timeout=60)
@@ -500,7 +500,7 @@ def test_url_fetch_never_decompresses(monkeypatch):
 
 def _stored_crop_sample(srv: ServerProcess, image_id: str) -> bytes:
     """48 bytes from the middle of the face crop stored for `image_id` (through feedback and the export)."""
-    fb = httpx.post(srv.url + "/v1/feedback", json={"image_id": image_id, "face_index": 0, "emotion": "happy"})
+    fb = httpx.post(srv.url + "/v1/feedback", json={"image_id": image_id, "face": 0, "emotion": "happy"})
     export = httpx.get(srv.url + "/v1/feedback", headers=KEY, timeout=60)
     with zipfile.ZipFile(io.BytesIO(export.content)) as zf:
         crop = zf.read(f"happiness/{fb.json()['id']}.png")

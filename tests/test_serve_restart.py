@@ -24,7 +24,7 @@ def _predict_and_feedback(url: str, i: int) -> tuple[int, str]:
         r = c.post("/v1/predict", files={"image": ("f.jpg", face_jpeg(), "image/jpeg")}, data={"store": "true"})
         r.raise_for_status()
         emotion = EMOTIONS[i % len(EMOTIONS)]
-        fb = c.post("/v1/feedback", json={"image_id": r.json()["image_id"], "face_index": 0, "emotion": emotion})
+        fb = c.post("/v1/feedback", json={"image_id": r.json()["image_id"], "face": 0, "emotion": emotion})
         assert fb.status_code == 201, fb.text
         return fb.json()["id"], emotion
 

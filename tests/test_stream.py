@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from _stream_helpers import make_video
+from emopy.results import table
 from emopy.stream import (
     DominantTracker,
     EMASmoother,
@@ -133,9 +134,10 @@ def test_stream_with_real_model_shapes_and_track_ids(moving_video):
         assert sum(face.emotions.values()) == pytest.approx(1, abs=1e-4)
         assert sum(face.smoothed.values()) == pytest.approx(1, abs=1e-4)
         assert frames[-1].primary is face and frames[-1].dropped == 0
-        json.dumps(frames[-1].to_dict())
-    table = timeline.rows(frames)
-    summ = timeline.summary(table, frames=len(frames))
+        row = frames[-1].to_row()
+        assert row["source"] == str(moving_video) and row["faces"][0]["face"] == 1 and json.dumps(row)
+    lines = table([f.to_row() for f in frames], fer.emotions, smoothed=True)
+    summ = timeline.summary(lines, fer.emotions, frames=len(frames))
     assert [s["second"] for s in summ["seconds"]] == [0, 1] and summ["tracks"][0]["frames"] == 9
 
 
@@ -145,13 +147,14 @@ def test_emopy_video_cli(cli, moving_video, tmp_path):
     assert res.exit_code == 0, res.output
     lines = out_csv.read_text().splitlines()
     assert (
-        lines[0].startswith("frame,t,track_id,x,y,w,h,score,fear,anger,neutral,smoothed_fear") and len(lines) == 1 + 5
+        lines[0].startswith("source,frame,time_s,face,x,y,w,h,score,fear,anger,neutral,smoothed_fear")
+        and len(lines) == 1 + 5
     )
-    assert "track 1:" in res.output and ann.stat().st_size > 0
+    assert "face 1:" in res.output and ann.stat().st_size > 0
     res = cli("video", moving_video, "--out", out_json, "--max-frames", 4)
     assert res.exit_code == 0, res.output
     data = json.loads(out_json.read_text())
-    assert data["summary"]["frames"] == 4 and len(data["rows"]) == 4 and data["rows"][0]["track_id"] == 1
+    assert data["summary"]["frames"] == 4 and len(data["rows"]) == 4 and data["rows"][0]["face"] == 1
     assert cli("video", tmp_path / "nope.mp4").exit_code == 2
 
 

@@ -77,17 +77,17 @@ def test_predict_video_yields_frames_at_container_times_and_a_dataframe(clip, fe
     truth = container_times(clip)
     assert len(truth) == len(TIMES_MS) and np.ptp(np.diff(truth)) > 0.3  # really a variable frame rate
     frames = list(fer.predict_video(clip))
-    assert [round(f.t, 3) for f in frames] == [round(t, 3) for t in truth]
+    assert [f.t for f in frames] == truth  # to the microsecond: exactly the container's millisecond times
     assert all(len(f.faces) == 1 for f in frames)
     df = fer.predict_video(clip).to_pandas()
     labels = list(fer.emotions)
-    expected = ["frame", "t", "track_id", "x", "y", "w", "h", "score", *labels]
-    assert list(df.columns) == [*expected, *(f"smoothed_{e}" for e in labels), "dominant"]
-    assert len(df) == len(truth) and df["t"].round(3).tolist() == [round(t, 3) for t in truth]
-    np.testing.assert_allclose(df[labels].sum(axis=1), 1.0, atol=1e-4)
-    assert df["frame"].tolist() == list(range(len(truth))) and (df["track_id"] == df["track_id"][0]).all()
+    expected = ["source", "frame", "time_s", "face", "x", "y", "w", "h", "score", *labels]
+    assert list(df.columns) == [*expected, *(f"smoothed_{e}" for e in labels), "dominant", "error"]
+    assert len(df) == len(truth) and df["time_s"].tolist() == truth and (df["source"] == str(clip)).all()
+    np.testing.assert_allclose(df[labels].sum(axis=1), 1.0, atol=1e-3)  # each to 4 decimals
+    assert df["frame"].tolist() == list(range(len(truth))) and (df["face"] == df["face"][0]).all()
     thinned = fer.predict_video(clip, fps=2).to_pandas()  # about 2 frames a second, still at their own times
-    assert 4 <= len(thinned) <= 6 and set(thinned["t"].round(3)) <= {round(t, 3) for t in truth}
+    assert 4 <= len(thinned) <= 6 and set(thinned["time_s"]) <= set(truth)
 
 
 def test_video_cli_writes_h264_with_audio_a_plot_and_a_csv_at_container_times(clip, tmp_path, emopy_cmd):
@@ -108,7 +108,7 @@ def test_video_cli_writes_h264_with_audio_a_plot_and_a_csv_at_container_times(cl
     np.testing.assert_allclose(container_times(out), truth, atol=0.002)  # each annotated frame at its source time
     with table.open() as fh:
         rows = list(csv.DictReader(fh))
-    assert [round(float(r["t"]), 3) for r in rows] == [round(t, 3) for t in truth]
+    assert [float(r["time_s"]) for r in rows] == truth
     image = cv2.imread(str(plot))
     assert image is not None and image.shape[0] > 300 and image.shape[1] > 800 and image.std() > 10
 
@@ -136,12 +136,12 @@ def test_a_killed_run_leaves_a_valid_partial_timeline(tmp_path, emopy_cmd):
             assert [int(r["frame"]) for r in rows] == list(range(len(rows)))
         else:
             rows = [json.loads(line) for line in text.splitlines()]
-            assert 30 <= len(rows) < 600 and all("emotions" in r and "t" in r for r in rows)
+            assert 30 <= len(rows) < 600 and all("neutral" in r and "time_s" in r for r in rows)
 
 
 def test_video_cli_refuses_bad_output_names(clip, tmp_path, emopy_cmd):
     for args, message in (
-        (["--out", "t.txt"], ".csv, .jsonl or .json"),
+        (["--out", "t.txt"], ".csv, .jsonl, .parquet or .json"),
         (["--plot", "t.pdf"], "--plot must end in .png"),
         (["--annotate", "o.gif"], ".mp4, .mov, .mkv or .avi"),
     ):

@@ -16,15 +16,14 @@ from ..paths import IMAGE_SUFFIXES, expand_paths
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 MANIFEST_SUFFIXES = (".csv", ".parquet")
-STILL = -1  # the frame index of a still image
 
 
 @dataclass(frozen=True)
 class Decoded:
-    """One image to detect faces in: a still image (frame -1) or a video frame, or the error that stopped it."""
+    """One image to detect faces in: a still image (frame None) or a video frame, or the error that stopped it."""
 
     path: str
-    frame: int
+    frame: int | None
     time_s: float | None
     image: np.ndarray | None
     error: str | None = None
@@ -34,7 +33,7 @@ class Decoded:
         return item_key(self.path, self.frame)
 
 
-def item_key(path: str, frame: int) -> str:
+def item_key(path: str, frame: int | None) -> str:
     """The identity of one input image in the results (a re-run skips keys it already has)."""
     return f"{path}#{frame}"
 
@@ -75,12 +74,12 @@ def read_inputs(spec: str | Path) -> list[str]:
 def decode(path: str, fps: float, skip: frozenset[str] | set[str] = frozenset()) -> Iterator[Decoded]:
     """The images of one input: a still image, or a video's frames at about `fps` (keys in `skip` are left out)."""
     if not is_video(path):
-        if item_key(path, STILL) in skip:
+        if item_key(path, None) in skip:
             return
         try:
-            yield Decoded(path, STILL, None, read_image(path))
+            yield Decoded(path, None, None, read_image(path))
         except (EmopyError, OSError, ValueError) as exc:
-            yield Decoded(path, STILL, None, None, str(exc).removeprefix(f"{path}: "))
+            yield Decoded(path, None, None, None, str(exc).removeprefix(f"{path}: "))
         return
     from ..stream.source import FileSource
 
@@ -91,9 +90,9 @@ def decode(path: str, fps: float, skip: frozenset[str] | set[str] = frozenset())
     except (EmopyError, OSError, ValueError) as exc:
         first, error = None, str(exc)
     if error:  # an unreadable video is one error row, like an unreadable image
-        if item_key(path, STILL) not in skip:
-            yield Decoded(path, STILL, None, None, error)
+        if item_key(path, None) not in skip:
+            yield Decoded(path, None, None, None, error)
         return
     for frame in itertools.chain([first], frames):
         if item_key(path, frame.index) not in skip:
-            yield Decoded(path, frame.index, round(frame.t, 3), frame.image)
+            yield Decoded(path, frame.index, frame.t, frame.image)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from ..predict.model import FERModel
+from ..recognizer import Recognizer
+from ..results import table
 from .inputs import decode
 from .results import ResultStore
-from .work import predict_columns, records
+from .work import predict_rows
 
 
 def run_local(
     paths: list[str],
-    fer: FERModel,
+    fer: Recognizer,
     store: ResultStore,
     *,
     fps: float,
@@ -25,7 +26,7 @@ def run_local(
     decoded = (d for p in paths for d in decode(p, fps, skip))
     done = 0
     while batch := list(itertools.islice(decoded, chunk)):
-        store.write(records(predict_columns(fer, batch), fer.emotions))
+        store.write(table(predict_rows(fer, batch), fer.emotions))
         done += len(batch)
         progress(len(batch))
     return done

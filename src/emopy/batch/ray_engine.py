@@ -1,11 +1,13 @@
 """The Ray engine: Ray Data reads the inputs, a pool of actors decodes and predicts in `map_batches`.
 
-Each actor builds its model once (`__init__`), not per batch. The driver writes results in whole-input chunks
-to the same `ResultStore` as the local engine, so both engines resume the same way and give the same rows.
+Each actor builds its model once (`__init__`), not per batch. Its table lines travel to the driver as JSON text (one
+string column: missing values stay None, with no stand-in numbers), which writes them in whole-input chunks to the
+same `ResultStore` as the local engine, so both engines resume the same way and give the same rows.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -14,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import require
+from ..results import Line, table
 from .inputs import MANIFEST_SUFFIXES, decode, item_key
 from .results import ResultStore
-from .work import predict_columns, records
+from .work import predict_rows
 
 READ_CPUS = 0.25  # reading a manifest is light
 
@@ -31,7 +34,8 @@ class Predict:
         self.fps, self.skip = fps, skip
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return predict_columns(self.fer, (d for p in batch["path"] for d in decode(str(p), self.fps, self.skip)))
+        rows = predict_rows(self.fer, (d for p in batch["path"] for d in decode(str(p), self.fps, self.skip)))
+        return {"line": np.array([json.dumps(line) for line in table(rows, self.fer.emotions)], dtype=object)}
 
 
 def connect(address: str | None):
@@ -103,25 +107,25 @@ def run_ray(
         batch_format="numpy",
     )
 
-    def write(rows: list[dict]) -> int:
-        """Store whole inputs' rows; how many inputs they were."""
-        store.write(rows)
-        n = len({item_key(r["path"], r["frame"]) for r in rows})
+    def write(lines: list[Line]) -> int:
+        """Store whole inputs' lines; how many inputs they were."""
+        store.write(lines)
+        n = len({item_key(line["source"], line["frame"]) for line in lines})
         progress(n)
         return n
 
-    pending: list[dict] = []
+    pending: list[Line] = []
     done = 0
     for batch in ds.iter_batches(batch_size=chunk, batch_format="numpy"):
-        ready, pending = split_last_input(pending + records(batch, store.emotions))
+        ready, pending = split_last_input(pending + [json.loads(text) for text in batch["line"]])
         done += write(ready)
     return done + write(pending)
 
 
-def split_last_input(rows: list[dict]) -> tuple[list[dict], list[dict]]:
-    """(rows of complete inputs, rows of the last input), which may go on in the next batch."""
-    cut = len(rows)
-    last = item_key(rows[-1]["path"], rows[-1]["frame"]) if rows else None
-    while cut and item_key(rows[cut - 1]["path"], rows[cut - 1]["frame"]) == last:
+def split_last_input(lines: list[Line]) -> tuple[list[Line], list[Line]]:
+    """(lines of complete inputs, lines of the last input), which may go on in the next batch."""
+    cut = len(lines)
+    last = item_key(lines[-1]["source"], lines[-1]["frame"]) if lines else None
+    while cut and item_key(lines[cut - 1]["source"], lines[cut - 1]["frame"]) == last:
         cut -= 1
-    return rows[:cut], rows[cut:]
+    return lines[:cut], lines[cut:]

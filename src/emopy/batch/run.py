@@ -31,7 +31,8 @@ def run_batch(
     progress: bool = True,
     device: str | None = None,
 ) -> dict:
-    """Predict every image (and video frame at `fps`) of `inputs` into `out`; inputs already there are skipped.
+    """Predict every image (and video frame at `fps`) of `inputs` into `out` (table lines of emopy.results: .csv,
+    .jsonl, else a Parquet dataset folder); inputs already there are skipped.
 
     `device`: where the classifier runs, in this process and in each Ray actor (see `execution_providers`).
     Returns {"inputs", "skipped", "processed", "rows", "out"}: processed counts still images and frames.
@@ -79,6 +80,7 @@ def run_batch(
             )
     finally:
         bar.close()
+        store.close()
     return {
         "inputs": len(paths),
         "skipped": len(skip),

@@ -1,4 +1,5 @@
-"""`emopy batch`: emotions for a folder, glob, manifest or videos into Parquet / JSON Lines, locally or on Ray."""
+"""`emopy batch`: emotions for a folder, glob, manifest or videos into Parquet / CSV / JSON Lines, locally or on
+Ray."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def batch_cmd(
         Path,
         typer.Option(
             "--out",
-            help="Results: a .jsonl file, or a Parquet dataset folder (one part file per chunk). "
+            help="Results: a .csv or .jsonl file, or a Parquet dataset folder (one part file per chunk). "
             "Re-running skips what it holds.",
         ),
     ],
@@ -46,8 +47,9 @@ def batch_cmd(
     ] = None,
     device: DeviceOpt = "cpu",
 ) -> None:
-    """One row per face (path, frame, time, box, score, a column per emotion, dominant); inputs without a face or
-    that fail to read get one row with `error`. Prints a JSON summary."""
+    """One line per face (source, frame, time_s, face, x, y, w, h, score, a column per emotion, dominant, error);
+    an input without a face gets one line with empty face columns, one that fails to read one with `error`. Prints
+    a JSON summary."""
     from ..batch import run_batch
     from ..errors import EmopyError
 

@@ -37,7 +37,12 @@ def predict_cmd(
     ] = None,
     emotions: EmotionsOpt = None,
     model: ModelOpt = "default",
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array, one object per input.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print a JSON array: one frame row per input (source, frame, time_s, faces, error)."
+        ),
+    ] = False,
     annotate: Annotated[
         Path | None,
         typer.Option("--annotate", help="Write images with boxes and labels: a file for one input, else a folder."),
@@ -131,7 +136,7 @@ def predict_cmd(
             for i, face in enumerate(res.crops):
                 cv2.imwrite(str(_out_name(res.path, crops, used_crop, f"_face{i}").with_suffix(".png")), face)
         if as_json:
-            results.append(res.to_dict())
+            results.append(res.to_row())
         else:
             _print_line(res)
     if as_json:

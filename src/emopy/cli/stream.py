@@ -57,8 +57,8 @@ def video_cmd(
         Path | None,
         typer.Option(
             "--out",
-            help="Per-frame, per-face timeline: .csv or .jsonl (written as frames are processed) or .json "
-            "(with the summary, written at the end).",
+            help="Per-frame, per-face table (emopy.results columns): .csv or .jsonl (written as frames are "
+            "processed), .parquet (emopy-fer[scale]; at the end) or .json (with the summary, at the end).",
         ),
     ] = None,
     annotate: Annotated[
@@ -96,12 +96,12 @@ def video_cmd(
 ) -> None:
     """Emotions per frame and per face in a video; prints a summary per second and per track."""
     from ..errors import EmopyError
+    from ..results import SUFFIXES, columns, lines, open_table
     from ..stream import timeline
-    from ..stream.stream import Row
     from ..stream.video_out import open_writer
 
-    if out is not None and out.suffix.lower() not in timeline.TimelineWriter.SUFFIXES:
-        fail(ValueError("--out must end in .csv, .jsonl or .json"))
+    if out is not None and out.suffix.lower() not in (*SUFFIXES, ".json"):
+        fail(ValueError(f"--out must end in {', '.join(SUFFIXES)} or .json"))
     if plot is not None and plot.suffix.lower() != ".png":
         fail(ValueError("--plot must end in .png"))
     stream = _stream(
@@ -120,8 +120,10 @@ def video_cmd(
         calibrate_s=calibrate,
         device=device,
     )
+    labels = stream.labels
     try:
-        rows = timeline.TimelineWriter(out, stream.labels) if out is not None else None
+        streaming = out is not None and out.suffix.lower() != ".json"  # .json: the whole document at the end
+        rows = open_table(out, columns(labels, smoothed=True)) if streaming else None
         video = open_writer(annotate, source, fps or getattr(stream.source, "fps", None) or 30.0) if annotate else None
     except (EmopyError, OSError, ValueError) as exc:
         fail(exc)
@@ -131,7 +133,7 @@ def video_cmd(
         for fr in _progress(stream):
             if video is not None:
                 video.write(_draw(fr), fr.t)
-            new = [Row(fr.index, fr.t, f) for f in fr.faces]
+            new = lines(fr.to_row(), labels, smoothed=True)
             table.extend(new)
             if rows is not None:
                 rows.write(new)
@@ -144,20 +146,22 @@ def video_cmd(
         stream.close()
         if video is not None:
             video.close()
-    summ = timeline.summary(table, frames=frames, dropped=stream.dropped)
-    if rows is not None:
-        rows.close(table, summ)
+        if rows is not None:
+            rows.close()
+    summ = timeline.summary(table, labels, frames=frames, dropped=stream.dropped)
+    if out is not None and rows is None:
+        timeline.write_json(out, summ, table)
     if plot is not None:
         from ..stream.plot import plot_timeline
 
         try:
-            plot_timeline(table, stream.labels, plot, title=Path(source).name)
+            plot_timeline(table, labels, plot, title=Path(source).name)
         except EmopyError as exc:
             fail(exc)
     for s in summ["seconds"]:
         typer.echo(f"{s['second']:>5d}s  {s['dominant']:<10s} ({s['faces']} faces)")
     for t in summ["tracks"]:
-        typer.echo(f"track {t['track_id']}: {t['start']:.1f}-{t['end']:.1f}s  {t['dominant']}  ({t['frames']} frames)")
+        typer.echo(f"face {t['face']}: {t['start']:.1f}-{t['end']:.1f}s  {t['dominant']}  ({t['frames']} frames)")
     typer.echo(f"{frames} frames processed, {stream.dropped} dropped, {stream.skipped} skipped", err=True)
 
 

@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import EmopyError
+from ..results import FrameRow, frame_row
 from .inputs import load_image
 from .model import Face, FERModel
 
 
 @dataclass(frozen=True)
 class ImageResult:
-    """What `emopy predict --json` prints per input: path, faces, and the error when it failed."""
+    """One input's result: path, faces, and the error when it failed; `to_row` is what `emopy predict --json`
+    prints."""
 
     path: str
     faces: tuple[Face, ...] = ()
@@ -22,8 +24,9 @@ class ImageResult:
     image: np.ndarray | None = field(default=None, repr=False, compare=False)  # decoded pixels (keep_image=True)
     crops: np.ndarray | None = field(default=None, repr=False, compare=False)  # aligned gray crops the model saw
 
-    def to_dict(self) -> dict:
-        return {"path": self.path, "faces": [f.to_dict() for f in self.faces], "error": self.error}
+    def to_row(self) -> FrameRow:
+        """The frame row of a still image (emopy.results)."""
+        return frame_row(self.path, None, None, [f.to_row(i) for i, f in enumerate(self.faces)], self.error)
 
 
 def predict_files(

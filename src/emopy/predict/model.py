@@ -14,33 +14,11 @@ from ..emotions import resolve_many, subset_indices
 from ..errors import CalibrationError, EmopyError, ImageDecodeError, ModelFileError
 from ..geometry import largest, to_gray
 from ..modelcard import check_share
+from ..results import Face
 from .align import align_face
 from .detect import Detection, FaceDetector, get_detector
 from .inputs import load_image
 from .runtime import Classifier
-
-
-@dataclass(frozen=True)
-class Face:
-    """One face: square box (x, y, w, h), detector score (None without detection), probabilities, dominant emotion."""
-
-    box: tuple[int, int, int, int]
-    score: float | None
-    emotions: dict[str, float]
-    dominant: str
-    landmarks: dict[str, tuple[float, float]] | None = None
-
-    def to_dict(self) -> dict:
-        """Plain JSON-ready form: {"box", "score", "emotions", "dominant", "landmarks"}."""
-        return {
-            "box": list(self.box),
-            "score": None if self.score is None else round(self.score, 4),
-            "emotions": {k: round(v, 4) for k, v in self.emotions.items()},
-            "dominant": self.dominant,
-            "landmarks": {k: [round(x, 1), round(y, 1)] for k, (x, y) in self.landmarks.items()}
-            if self.landmarks
-            else None,
-        }
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from ..decode_process import DecodeProcess
 from ..errors import PayloadTooLarge
 from ..imageio import check_image
 from ..predict.annotate import annotate
+from ..results import frame_row
 from . import models
 from .predictor import Prediction, Predictor
-from .schemas import FaceOut, PredictOptions, PredictOut
+from .schemas import FaceOut, PredictJSON, PredictOptions, PredictOut
 from .settings import Settings
 
 T = TypeVar("T")
@@ -114,7 +115,8 @@ async def _disconnect(request: Request) -> None:
 
 
 def predict_and_record(image: np.ndarray, opts: PredictOptions, predictor: Predictor, session: Session) -> PredictOut:
-    """Predict one decoded image, record it (face crops only when opts.store; never the upload) and build the answer."""
+    """Predict one decoded image, record it (face crops only when opts.store; never the upload) and build the answer:
+    its frame row (emopy.results) and the rest of PredictOut."""
     pred: Prediction = predictor.predict(image, model=opts.model, emotions=opts.emotions)
     row = models.Image(id=uuid.uuid4().hex, model=pred.model, width=image.shape[1], height=image.shape[0])
     row.faces = [
@@ -124,15 +126,16 @@ def predict_and_record(image: np.ndarray, opts: PredictOptions, predictor: Predi
     session.add(row)
     session.commit()
     faces = [
-        FaceOut(index=i, **f.to_dict(), crop_base64=b64(c, ".png") if opts.crop_faces else None)
+        FaceOut(**f.to_row(i), crop_base64=b64(c, ".png") if opts.crop_faces else None)
         for i, (f, c) in enumerate(zip(pred.faces, pred.crops))
     ]
+    source = opts.image_url if isinstance(opts, PredictJSON) else None
     return PredictOut(
+        **(frame_row(source, None, None) | {"faces": faces}),
         image_id=row.id,
         model=pred.model,
         width=row.width,
         height=row.height,
         stored=opts.store,
-        faces=faces,
         annotated_image_base64=b64(annotate(image, pred.faces), ".jpg") if opts.annotate_image else None,
     )

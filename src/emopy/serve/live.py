@@ -37,7 +37,7 @@ GONE = (WebSocketDisconnect, RuntimeError)  # the client left (Starlette raises 
 class Frame:
     """One predicted webcam frame, as a session sees it."""
 
-    faces: list[dict]  # {"index", "box", "emotions", "dominant"} each, as the wire shows them
+    faces: list[dict]  # face rows (emopy.results: "face", "box", "emotions", "dominant"...), as the wire shows them
     width: int
     height: int
     model: str
@@ -184,6 +184,6 @@ class _Connection:
         viewer = self.session.viewer
         pred = self.predict(image, viewer=viewer.model)
         viewer.add(pred.crops, [f.box for f in pred.faces])
-        faces = [{"index": i, **f.to_dict()} for i, f in enumerate(pred.faces)]
+        faces = [f.to_row(i) for i, f in enumerate(pred.faces)]
         ms = round((time.monotonic() - arrived) * 1000, 1)
         return Frame(faces, image.shape[1], image.shape[0], pred.model, arrived, ms)

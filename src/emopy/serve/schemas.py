@@ -132,34 +132,39 @@ def form_schema() -> dict:
 
 
 class FaceOut(BaseModel):
-    """One face of a prediction."""
+    """One face of a prediction: a face row (emopy.results), and its crop when asked for."""
 
-    index: int
-    box: list[int]
-    score: float | None
-    emotions: dict[str, float]
-    dominant: str
-    landmarks: dict[str, list[float]] | None = None
+    face: int = Field(description="The face's number: its place in detection order (feedback names it).")
+    box: list[int] = Field(description="The square face box [x, y, w, h] in pixels.")
+    score: float | None = Field(description="The detector's confidence.")
+    emotions: dict[str, float] = Field(description="The probability of each chosen emotion (they sum to 1).")
+    dominant: str | None = Field(description="The most probable emotion.")
+    landmarks: dict[str, list[float]] | None = Field(description="Eyes, nose and mouth [x, y] where detected.")
     crop_base64: str | None = None
 
 
 class PredictOut(BaseModel):
-    """The answer of /v1/predict: an id for feedback, and the faces in detection order."""
+    """The answer of /v1/predict: a frame row (emopy.results) of the image, an id for feedback, and what was
+    asked for."""
 
+    source: str | None = Field(description="The image URL the server fetched; null for an uploaded image.")
+    frame: int | None = Field(description="Always null: an image is no video frame.")
+    time_s: float | None = Field(description="Always null: an image has no time.")
+    faces: list[FaceOut] = Field(description="The faces in detection order.")
+    error: str | None = Field(description="Always null: an image that cannot be read is an error answer.")
     image_id: str
     model: str
     width: int
     height: int
     stored: bool
-    faces: list[FaceOut]
     annotated_image_base64: str | None = None
 
 
 class FeedbackIn(BaseModel):
-    """The true emotion of face `face_index` of a predicted image."""
+    """The true emotion of face `face` of a predicted image."""
 
     image_id: str = Field(max_length=64)
-    face_index: int = Field(ge=0)
+    face: int = Field(ge=0, description="The face's number in the /v1/predict answer.")
     emotion: Annotated[
         str, Field(max_length=100, json_schema_extra={"enum": _names(set(EMOTIONS))}), AfterValidator(resolve)
     ] = Field(description="The emotion's name or an alias; stored as its canonical name.")

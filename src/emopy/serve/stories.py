@@ -168,7 +168,7 @@ class LiveStory(LiveSession):
         steps = self.player.feed(t, face["emotions"] if face else None)
         preview = self.player.preview()
         measure = preview.to_dict() if preview else None
-        msg = {"type": "frame", "t": round(t, 3), "faces": faces, "measure": measure, "ms": frame.ms}
+        msg = {"type": "frame", "time_s": round(t, 3), "faces": faces, "measure": measure, "ms": frame.ms}
         return [msg, *self._after(steps)]
 
     @property

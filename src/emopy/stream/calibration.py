@@ -6,23 +6,20 @@ Used by `EmotionStream` (video, camera, stories headless) and by the server's We
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from ..geometry import largest
+from ..recognizer import Recognizer
 
 
 class Calibration:
-    """One viewer's resting faces, gathered while a calibration runs, and the model calibrated to them.
+    """One viewer's resting faces, gathered while a calibration runs, and the model calibrated to them."""
 
-    `base` is a FERModel (typed loosely: emopy.predict builds on this package, not the other way round).
-    """
-
-    def __init__(self, base: Any):
+    def __init__(self, base: Recognizer):
         self.base = base
         self.crops: list[np.ndarray] | None = None  # None: not collecting
-        self.model: Any = None  # calibrated (all labels); None until a calibration found a face
+        self.model: Recognizer | None = None  # calibrated (all labels); None until a calibration found a face
 
     @property
     def collecting(self) -> bool:

@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import SourceError
+from ..results import round_time
 
 
 @dataclass(frozen=True)
 class Frame:
-    """One decoded frame: position in the source, time in seconds (the container's timestamp for files, since start
-    for live sources), BGR image."""
+    """One decoded frame: position in the source, time in seconds to the microsecond (the container's timestamp for
+    files, since start for live sources), BGR image."""
 
     index: int
     t: float
@@ -64,7 +65,7 @@ class FileSource:
                 # the container's timestamp (PTS) of this frame: right for variable-frame-rate video too
                 ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
                 t = ms / 1000.0 if ms > 0 or index == 0 else index / self.fps
-                t = t if t > last else last + 1.0 / self.fps  # a backend without timestamps: count frames
+                t = round_time(t if t > last else last + 1.0 / self.fps)  # no timestamps: count frames
                 last = t
                 if t < next_t - 1e-6:  # thinned by `fps`
                     self.skipped += 1
@@ -115,7 +116,7 @@ class LiveSource:
                 with self._cond:
                     if len(self._buf) == self._buf.maxlen:
                         self.dropped += 1  # deque drops the oldest
-                    self._buf.append(Frame(index, self._clock() - start, image))
+                    self._buf.append(Frame(index, round_time(self._clock() - start), image))
                     self._cond.notify()
                 index += 1
         finally:

@@ -6,10 +6,11 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from ..recognizer import Recognizer
+from ..results import FaceRow, FrameRow, columns, face_row, frame_row, table, to_pandas
 from .smoothing import Dominant, DominantTracker, make_smoother
 from .source import FileSource, Frame, LiveSource, open_source
 from .tracking import IoUTracker
@@ -27,21 +28,15 @@ class TrackedFace:
     dominant: str | None
     confidence: float
 
-    def to_dict(self) -> dict:
-        return {
-            "track_id": self.track_id,
-            "box": list(self.box),
-            "score": None if self.score is None else round(self.score, 4),
-            "emotions": {k: round(v, 4) for k, v in self.emotions.items()},
-            "smoothed": {k: round(v, 4) for k, v in self.smoothed.items()},
-            "dominant": self.dominant,
-            "confidence": round(self.confidence, 4),
-        }
+    def to_row(self) -> FaceRow:
+        """This face's row (emopy.results): `face` is the track id, `smoothed` comes along."""
+        return face_row(self.track_id, self.box, self.score, self.emotions, self.dominant, smoothed=self.smoothed)
 
 
 @dataclass(frozen=True)
 class StreamFrame:
-    """Results for one processed frame; `dropped`/`skipped` count source frames never processed so far."""
+    """Results for one processed frame; `dropped`/`skipped` count source frames never processed so far; `source`
+    names the video, camera or stream (None for frames handed in)."""
 
     index: int
     t: float
@@ -50,6 +45,7 @@ class StreamFrame:
     skipped: int = 0
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
     calibrating: bool = False  # this frame's primary face was collected to calibrate the model to the viewer
+    source: str | None = None
 
     @property
     def primary(self) -> TrackedFace | None:
@@ -62,70 +58,9 @@ class StreamFrame:
         face = self.primary
         return face.dominant if face else None
 
-    def to_dict(self) -> dict:
-        return {
-            "index": self.index,
-            "t": round(self.t, 4),
-            "dropped": self.dropped,
-            "skipped": self.skipped,
-            "calibrating": self.calibrating,
-            "faces": [f.to_dict() for f in self.faces],
-        }
-
-
-@dataclass(frozen=True)
-class Row:
-    """One face in one frame, flattened for a table."""
-
-    frame: int
-    t: float
-    face: TrackedFace
-
-    def to_dict(self) -> dict:
-        d = self.face.to_dict()
-        d.pop("confidence")
-        return {"frame": self.frame, "t": round(self.t, 4), **d}
-
-
-def columns(labels: Sequence[str]) -> list[str]:
-    """The table's columns: frame,t,track_id,x,y,w,h,score,<emotion>...,smoothed_<emotion>...,dominant."""
-    return [
-        "frame",
-        "t",
-        "track_id",
-        "x",
-        "y",
-        "w",
-        "h",
-        "score",
-        *labels,
-        *(f"smoothed_{e}" for e in labels),
-        "dominant",
-    ]
-
-
-def values(r: Row, labels: Sequence[str]) -> list:
-    """One row's values in `columns` order (score None without a detector, dominant None while undecided)."""
-    f = r.face
-    return [
-        r.frame,
-        r.t,
-        f.track_id,
-        *f.box,
-        f.score,
-        *(f.emotions[e] for e in labels),
-        *(f.smoothed[e] for e in labels),
-        f.dominant,
-    ]
-
-
-def to_pandas(frames: Iterable[StreamFrame], labels: Sequence[str]):
-    """A pandas DataFrame with one row per face per frame, the columns of `emopy video --out x.csv` (pandas extra)."""
-    from ..errors import require
-
-    pd = require("pandas", "pandas")
-    table = [values(Row(fr.index, fr.t, f), labels) for fr in frames for f in fr.faces]
-    return pd.DataFrame(table, columns=columns(labels))
+    def to_row(self) -> FrameRow:
+        """This frame's row (emopy.results)."""
+        return frame_row(self.source, self.index, self.t, [f.to_row() for f in self.faces])
 
 
 class _TrackState:
@@ -150,17 +85,17 @@ class EmotionStream:
         >>> model = FERModel(["fear", "anger", "calm"])
         >>> for frame in model.predict_video("film.mp4"):      # an EmotionStream over this model
         ...     print(frame.t, frame.dominant, [f.smoothed for f in frame.faces])
-        >>> model.predict_video("film.mp4", fps=5).to_pandas()  # one row per face per frame
+        >>> model.predict_video("film.mp4", fps=5).to_pandas()  # table lines: one per face per frame (emopy.results)
 
-    `model` is a FERModel (or a subclass; frames go through its `predict_batch`). Live sources keep only the newest
-    `buffer` frames; the rest are dropped. `calibrate_s` > 0: the viewer rests for the first seconds and their
+    `model` is a `Recognizer` such as FERModel (frames go through its `predict_batch`). Live sources keep only the
+    newest `buffer` frames; the rest are dropped. `calibrate_s` > 0: the viewer rests for the first seconds and their
     face then calibrates the model (`FERModel.calibrate`); `begin_calibration`/`end_calibration` do it at any time.
     """
 
     def __init__(
         self,
         source: str | int | Path | FileSource | LiveSource | Iterable[Frame],
-        model: Any,
+        model: Recognizer,
         *,
         dominant_emotions: Sequence[str] | str | None = None,
         smoothing: str = "ema",
@@ -178,6 +113,8 @@ class EmotionStream:
     ):
         from ..emotions import resolve_many
 
+        name = source if isinstance(source, (str, int, Path)) else getattr(source, "path", None)
+        self.name = None if name is None else str(name)  # the rows' `source`
         if isinstance(source, (str, int, Path)):
             source = open_source(source, fps=fps, buffer=buffer)
         self.source = source
@@ -206,7 +143,7 @@ class EmotionStream:
             self._calibration.begin()
         self._calib_until = calibrate_s or None  # seconds after the first frame
         self._t0: float | None = None
-        self.calibration: dict | None = None  # {"faces": n, "t": time} after a calibration, {"faces": 0, ...} when none
+        self.calibration: dict | None = None  # {"faces": n, "time_s": t} after a calibration ({"faces": 0, ...}: none)
 
     @property
     def dropped(self) -> int:
@@ -227,8 +164,8 @@ class EmotionStream:
         """Calibrate the model on the faces collected since `begin_calibration`; False (model unchanged) if none."""
         self._calib_until = None
         done = self._calibration.end()
-        self.calibration = {"faces": done["faces"], "t": t}
-        if "error" in done:
+        self.calibration = {"faces": done["faces"], "time_s": t}
+        if "error" in done or self._calibration.model is None:
             return False
         self.model = self._calibration.model
         self._states.clear()  # smoothed values of the uncalibrated model would linger otherwise
@@ -257,7 +194,7 @@ class EmotionStream:
             faces.append(
                 TrackedFace(
                     tid,
-                    tuple(face.box),
+                    face.box,
                     face.score,
                     dict(face.emotions),
                     {e: float(v) for e, v in zip(self.labels, smooth)},
@@ -274,6 +211,7 @@ class EmotionStream:
             self.skipped,
             frame.image if self.keep_image else None,
             calibrating,
+            self.name,
         )
 
     def __iter__(self) -> Iterator[StreamFrame]:
@@ -284,8 +222,8 @@ class EmotionStream:
             yield out
 
     def to_pandas(self):
-        """Process the (remaining) frames: a DataFrame with one row per face per frame (needs pandas)."""
-        return to_pandas(self, self.labels)
+        """Process the (remaining) frames: a DataFrame of their table lines (emopy.results; needs pandas)."""
+        return to_pandas(table((f.to_row() for f in self), self.labels, True), columns(self.labels, True))
 
     def close(self) -> None:
         """Stop reading the source."""

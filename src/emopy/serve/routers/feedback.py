@@ -22,20 +22,18 @@ router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 
 @router.post("", status_code=201, response_model=FeedbackOut, responses=errors(404))
 def add_feedback(body: FeedbackIn, session: Annotated[Session, Depends(get_session)]) -> FeedbackOut:
-    """Store the emotion a user says face `face_index` of image `image_id` shows."""
+    """Store the emotion a user says face `face` of image `image_id` shows."""
     image = session.get(Image, body.image_id)
     if image is None:
         raise HTTPException(404, f"unknown image_id {body.image_id!r}; use the image_id a /v1/predict answer gave")
-    if body.face_index >= len(image.faces):
-        raise HTTPException(
-            404, f"image {body.image_id} has {len(image.faces)} faces; face_index {body.face_index} does not exist"
-        )
-    face = image.faces[body.face_index]
+    if body.face >= len(image.faces):
+        raise HTTPException(404, f"image {body.image_id} has {len(image.faces)} faces; face {body.face} does not exist")
+    face = image.faces[body.face]
     row = Feedback(face=face, emotion=body.emotion)
     session.add(row)
     session.commit()
     return FeedbackOut(
-        id=row.id, image_id=image.id, face_index=face.index, emotion=body.emotion, has_crop=face.crop is not None
+        id=row.id, image_id=image.id, face=face.index, emotion=body.emotion, has_crop=face.crop is not None
     )
 
 
@@ -50,7 +48,7 @@ def export_feedback(session: Annotated[Session, Depends(get_session)]) -> Respon
     rows = session.execute(select(Feedback, Face).join(Face).order_by(Feedback.id)).all()
     buf, table = io.BytesIO(), io.StringIO()
     writer = csv.writer(table)
-    writer.writerow(["feedback_id", "image_id", "face_index", "emotion", "created_at", "file"])
+    writer.writerow(["feedback_id", "image_id", "face", "emotion", "created_at", "file"])
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for fb, face in rows:
             name = f"{fb.emotion}/{fb.id}.png" if face.crop is not None else ""

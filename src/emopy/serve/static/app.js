@@ -35,10 +35,10 @@ function listFaces(faces, imageId) {
   }
   const rows = faces.map((f) => {
     const options = emotions.map((e) => el("option", {value: e}, `${EMOJI[e] || ""} ${e}`));
-    const select = el("select", {"aria-label": `true emotion of face ${f.index + 1}`}, el("option", {value: ""}, "actually…"), ...options);
+    const select = el("select", {"aria-label": `true emotion of face ${f.face + 1}`}, el("option", {value: ""}, "actually…"), ...options);
     const sent = el("span", {class: "sent"});
-    select.onchange = (ev) => sendFeedback(imageId, f.index, ev.target.value, div).catch((e) => (sent.textContent = `error: ${e.message}`));
-    const div = el("div", {class: "face", "data-index": f.index}, el("span", {class: "emoji"}, EMOJI[f.dominant] || ""), ` face ${f.index + 1}: `,
+    select.onchange = (ev) => sendFeedback(imageId, f.face, ev.target.value, div).catch((e) => (sent.textContent = `error: ${e.message}`));
+    const div = el("div", {class: "face", "data-face": f.face}, el("span", {class: "emoji"}, EMOJI[f.dominant] || ""), ` face ${f.face + 1}: `,
       el("b", {class: "dominant"}, `${f.dominant} ${Math.round(100 * f.emotions[f.dominant])}%`), " ", select, " ", sent);
     return div;
   });
@@ -51,10 +51,10 @@ async function sendFeedback(imageId, index, emotion, div) {
     const res = await predictBlob(await frameBlob(video), true);
     imageId = res.image_id;
     const [x, y] = lastFaces[index].box;  // the same face in the stored frame: the nearest box
-    index = res.faces.reduce((best, f) => (Math.hypot(f.box[0] - x, f.box[1] - y) < Math.hypot(res.faces[best].box[0] - x, res.faces[best].box[1] - y) ? f.index : best), 0);
+    index = res.faces.reduce((best, f) => (Math.hypot(f.box[0] - x, f.box[1] - y) < Math.hypot(res.faces[best].box[0] - x, res.faces[best].box[1] - y) ? f.face : best), 0);
   }
   const r = await fetch("v1/feedback", {method: "POST", headers: {"Content-Type": "application/json"},
-    body: JSON.stringify({image_id: imageId, face_index: index, emotion})});
+    body: JSON.stringify({image_id: imageId, face: index, emotion})});
   div.querySelector(".sent").textContent = r.ok ? "✓ thanks" : `error: ${(await r.json()).detail}`;
 }
 
