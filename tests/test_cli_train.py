@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from _cli_helpers import emopy_without
+
 pytest.importorskip("torch", reason="the training CLI needs emopy-fer[train] (torch)")
 
 from emopy.models import list_models, model_info  # noqa: E402
@@ -81,37 +83,24 @@ def test_help(cli, command):
     assert res.exit_code == 0 and "Usage" in res.output
 
 
-def _without(modules: list[str], *args: str):
-    """Run `emopy *args` in a fresh interpreter in which `modules` cannot be imported."""
-    import subprocess
-    import sys
-
-    code = (
-        f"import sys\nfor m in {modules!r}: sys.modules[m] = None\n"
-        f"from emopy.cli import main\nsys.argv = ['emopy', *{list(args)!r}]\nmain()"
-    )
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-
-
 def test_archs_and_models_work_without_torch():
-    res = _without(["torch"], "archs")
+    res = emopy_without(["torch"], "archs")
     assert res.returncode == 0, res.stderr
     assert {line.split()[0] for line in res.stdout.splitlines()} == set(list_models())
     assert model_info("vgg_small").description in res.stdout
-    assert _without(["torch"], "models").returncode == 0
+    assert emopy_without(["torch"], "models").returncode == 0
 
 
 @pytest.mark.parametrize(
     "modules,args,extra",
     [
         (["torch"], ["train", "--arch", "vgg_small", "--data", ".", "--out", "r"], "train"),
-        (["torch"], ["quantize", "--model", "default", "--data", ".", "--out", "q.onnx"], "train"),
         (["onnx"], ["export", "."], "train"),
         (["uvicorn"], ["serve"], "server"),
     ],
 )
 def test_a_missing_extra_is_one_line(modules, args, extra):
-    res = _without(modules, *args)
+    res = emopy_without(modules, *args)
     assert res.returncode == 2, res.stderr
     assert res.stderr.strip().splitlines() == [
         f"error: {modules[0]} is required for this feature but is not installed; "

@@ -1,0 +1,24 @@
+"""The CLI run as a user without some packages installed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+ABSENT = """
+import sys
+from importlib.machinery import PathFinder
+class Absent(PathFinder):  # the path finder, blind to {modules!r}: as if they were not installed
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        return None if name.split(".")[0] in {modules!r} else super().find_spec(name, path, target)
+sys.meta_path[:] = [Absent if f is PathFinder else f for f in sys.meta_path]
+"""
+
+
+def emopy_without(modules: list[str], *args: str) -> subprocess.CompletedProcess:
+    """Run `emopy *args` in a fresh interpreter in which `modules` cannot be found, as if not installed."""
+    code = ABSENT.format(modules=set(modules)) + (
+        f"from emopy.cli import main\nsys.argv = ['emopy', *{[str(a) for a in args]!r}]\nmain()"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
