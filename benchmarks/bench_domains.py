@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 from pathlib import Path
 
-from emopy.predict.runtime import Classifier
-from emopy.pretrained import list_pretrained, resolve_model
+from emopy.cards import get_weights, list_pretrained, update_card
 from emopy.train.domains import SCOREBOARD_HEADER, scoreboard, scoreboard_row
 
 
 def record(model: str, board: dict) -> None:
     """Put `board` into the shipped model's card as metrics["domains"] (file and sidecar rewritten)."""
-    from emopy.train.export import write_card
-
-    card = Classifier(model).card
+    weights = get_weights(model)
     domains = {**board, "command": "python benchmarks/bench_domains.py --write-cards"}
-    write_card(resolve_model(model), replace(card, metrics={**card.metrics, "domains": domains}))
+    update_card(weights.path, metrics={**weights.card.metrics, "domains": domains})
 
 
 def main() -> None:

@@ -212,10 +212,10 @@ def test_the_prior_correction_is_a_knob_on_top_of_the_default(model):
 def test_shipped_cards_name_no_machine_local_paths():
     from pathlib import Path
 
+    from emopy.cards import registry
     from emopy.portable import portable
-    from emopy.pretrained import card, list_pretrained
 
     assert portable(Path.home() / "runs" / "x") == "~/runs/x"
-    for name in list_pretrained():
-        command = card(name)["training"]["command"]
-        assert str(Path.home()) + "/" not in command and "~/.cache/emopy-runs/" in command, (name, command)
+    for weights in registry():
+        command = weights.card.training["command"]
+        assert str(Path.home()) + "/" not in command and "~/.cache/emopy-runs/" in command, (weights.name, command)

@@ -95,7 +95,6 @@ def test_archs_and_models_work_without_torch():
     "modules,args,extra",
     [
         (["torch"], ["train", "--arch", "vgg_small", "--data", ".", "--out", "r"], "train"),
-        (["torch"], ["quantize", "--model", "default", "--data", ".", "--out", "q.onnx"], "train"),
         (["onnx"], ["export", "."], "train"),
         (["uvicorn"], ["serve"], "server"),
     ],

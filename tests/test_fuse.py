@@ -12,8 +12,8 @@ import pytest
 torch = pytest.importorskip("torch", reason="the train extra is not installed: pip install 'emopy-fer[train]'")
 onnx = pytest.importorskip("onnx")
 
+from emopy.cards import ModelCard  # noqa: E402
 from emopy.errors import ConfigError  # noqa: E402
-from emopy.modelcard import ModelCard  # noqa: E402
 from emopy.models import create_model, model_info  # noqa: E402
 from emopy.predict.runtime import Classifier  # noqa: E402
 from emopy.train.export import export_onnx  # noqa: E402

@@ -6,8 +6,8 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="the model tests need emopy-fer[train] (torch)")
 
+from emopy.cards import ModelCard  # noqa: E402
 from emopy.errors import EmopyError, ModelFileError  # noqa: E402
-from emopy.modelcard import ModelCard  # noqa: E402
 from emopy.models import UnknownModelError, create_model, list_models, model_info, register_model  # noqa: E402
 
 EXPECTED = {
@@ -37,8 +37,8 @@ def test_registry_lists_the_emopy_families():
 
 
 def test_every_shipped_card_states_its_architectures_input_config():
+    from emopy.cards import list_pretrained
     from emopy.predict.runtime import Classifier
-    from emopy.pretrained import list_pretrained
 
     for name in list_pretrained():
         card = Classifier(name).card

@@ -34,7 +34,7 @@ def test_the_wheel_holds_the_models_types_and_licence(wheel):
     assert wheel.name.startswith(f"emopy_fer-{emopy.__version__}-")
     for must in (
         "emopy/weights/vgg_small.crossdomain.int8.onnx",
-        "emopy/weights/aliases.json",
+        "emopy/weights/vgg_small.crossdomain.int8.json",
         "emopy/py.typed",
         "emopy/assets/astronaut.jpg",
         "emopy/serve/static/index.html",

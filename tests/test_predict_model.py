@@ -177,7 +177,7 @@ def test_bad_paths_and_arrays_raise(model, tmp_path):
 
 
 def test_a_folder_named_like_a_shipped_model_does_not_shadow_it(tmp_path, monkeypatch):
-    from emopy.pretrained import resolve_model
+    from emopy.cards import resolve_model
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ferplus").mkdir()

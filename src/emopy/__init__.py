@@ -35,7 +35,7 @@ _LAZY = {
     "Dataset": "emopy.data",
     "create_model": "emopy.models",
     "list_models": "emopy.models",
-    "list_pretrained": "emopy.pretrained",
+    "list_pretrained": "emopy.cards",
 }
 
 __all__ = [

@@ -178,33 +178,29 @@ def _print_line(res) -> None:
 @app.command("models")
 def models_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the recommended names with what each is for, then every shipped model: labels, test accuracy."""
-    from ..pretrained import aliases, card, list_pretrained, recommended
+    from ..cards import registry
 
     rows = []
-    for name in list_pretrained():
-        c = card(name)
-        test = c.get("metrics", {}).get("test", {})
-        balanced = c.get("metrics", {}).get("test_balanced", {})
+    for w in registry():
+        test = w.card.metrics.get("test", {})
         rows.append(
             {
-                "name": name,
-                "aliases": sorted(a for a, n in aliases().items() if n == name),
-                "labels": c.get("labels", []),
+                "name": w.name,
+                "aliases": list(w.aliases),
+                "labels": list(w.card.labels),
                 "test_accuracy": test.get("accuracy"),
                 "test_n": test.get("n"),
-                "dataset": c.get("dataset", ""),
-                "protocol": c.get("protocol", ""),
-                "params": c.get("params"),
-                "balance": c.get("balance", 0.0),
-                "test_accuracy_balanced": balanced.get("accuracy"),
+                "dataset": w.card.dataset,
+                "protocol": w.card.protocol,
+                "params": w.card.params,
+                "balance": w.card.balance,
+                "test_accuracy_balanced": w.card.metrics.get("test_balanced", {}).get("accuracy"),
+                "sha256": w.sha256,
             }
         )
-    names = [{"name": alias, **entry} for alias, entry in recommended().items()]
+    names = [{"name": alias, "model": w.name, "use": w.use} for w in registry() for alias in w.aliases]
     if as_json:
         typer.echo(json.dumps({"recommended": names, "models": rows}, indent=1))
-        return
-    if not rows:
-        typer.echo("no models shipped in this installation")
         return
     typer.echo("Recommended names:")
     for entry in names:

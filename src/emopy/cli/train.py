@@ -367,7 +367,7 @@ def measure_cmd(
     from ..errors import EmopyError
 
     try:
-        from ..train.export import measure_card
+        from ..train.evaluate import measure_card
 
         splits = _splits(data, ferplus_labels)
         card = measure_card(model, val=splits["PublicTest"], test=splits["PrivateTest"], balance=balance)

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..cards import resolve_model
 from ..errors import ConfigError, ModelFileError
-from ..pretrained import resolve_model
 from ._registry import create_model, register_model
 from .folded import is_quantized, unfold
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..cards import check_share
 from ..emotions import resolve_many, subset_indices
 from ..errors import CalibrationError, EmopyError, ImageDecodeError, ModelFileError
 from ..geometry import largest, to_gray
-from ..modelcard import check_share
 from ..results import Face
 from .align import align_face
 from .detect import Detection, FaceDetector, get_detector

@@ -10,9 +10,8 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from ..cards import ModelCard, resolve_model, verify
 from ..errors import ConfigError, ModelFileError
-from ..modelcard import ModelCard
-from ..pretrained import resolve_model, verify
 
 
 def with_temperature(probs: np.ndarray, t: float) -> np.ndarray:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cards import names, resolve_model
 from ..errors import ModelFileError
 from ..predict import Detection, Face, FaceDetector, FERModel, get_detector
-from ..pretrained import aliases, list_pretrained, resolve_model
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Predictor:
     def get(self, model: str | None, emotions=None) -> FERModel:
         """The FERModel for a shipped model name (None: the server's) over an emotion subset (None: all)."""
         name = model or self.default
-        if name != self.default and name not in list_pretrained() and name not in aliases():
+        if name != self.default and name not in names():
             raise ModelFileError(f"unknown model {name!r}; this server offers: {', '.join(self.models())}")
         path = resolve_model(name)
         with self._loading:
@@ -49,7 +49,7 @@ class Predictor:
 
     def models(self) -> list[str]:
         """Model names a request may choose."""
-        return sorted({self.default, *list_pretrained(), *aliases()})
+        return sorted({self.default, *names()})
 
     def predict(
         self, image: np.ndarray, *, model: str | None = None, emotions=None, viewer: FERModel | None = None

@@ -17,11 +17,11 @@ from pydantic import (
     field_validator,
 )
 
+from ..cards import names, registry
 from ..emotions import ALIASES, EMOTIONS, resolve, resolve_many
-from ..pretrained import aliases, card, list_pretrained
 
-MODELS = sorted({*list_pretrained(), *aliases()})  # the shipped model names a request may give
-EVERY_MODEL = set(EMOTIONS).intersection(*(card(name)["labels"] for name in list_pretrained()))
+MODELS = sorted(names())  # the shipped model names a request may give
+EVERY_MODEL = set(EMOTIONS).intersection(*(w.card.labels for w in registry()))
 
 
 def _names(canonical: set[str]) -> list[str]:

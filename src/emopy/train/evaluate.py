@@ -1,4 +1,4 @@
-"""Evaluate an exported model on a dataset through the prediction runtime (onnxruntime)."""
+"""Evaluate an exported model on a dataset through the prediction runtime (onnxruntime), and re-measure its card."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cards import ModelCard, check_share, update_card
 from ..data import load_dataset
 from ..data.dataset import Dataset, resolve_split
 from ..emotions import resolve_many, subset_indices
@@ -156,6 +157,16 @@ def card_fields(
                 "n": m["n"],
             }
     return {"metrics": metrics, "temperature": temperature, "reference": reference}, full
+
+
+def measure_card(path: str | Path, val: Dataset | None = None, test: Dataset | None = None, balance=None) -> ModelCard:
+    """Re-measure the card of the model file at `path` in place (`emopy measure`, quantisation, fusion): metrics,
+    temperature, calibration reference; `balance` (0..1) sets the prior correction FERModel applies by default (None:
+    keep the card's). Runs through onnxruntime only."""
+    clf = Classifier(path)
+    balance = clf.card.balance if balance is None else check_share(balance)
+    fields = card_fields(clf, val, test, balance)[0] if val is not None or test is not None else {}
+    return update_card(clf.path, balance=balance, **fields)
 
 
 def evaluate(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
+from ..cards import ModelCard, write_card
 from ..errors import require
-from ..modelcard import CARD_KEY, FORMAT_KEY, FORMAT_VERSION, ModelCard, check_share
 
 torch = require("torch", "train")
 onnx = require("onnx", "train")
@@ -38,10 +37,6 @@ def weights_digest(model: nn.Module) -> str:
         h.update(k.encode())
         h.update(v.detach().cpu().numpy().tobytes())
     return h.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def export_onnx(
@@ -85,34 +80,6 @@ def export_onnx(
         if diff >= 1e-4:
             raise RuntimeError(f"ONNX export of {card.name} differs from PyTorch by {diff:.2e}")
     return path
-
-
-def write_card(path: str | Path, card: ModelCard) -> None:
-    """Put `card` into the ONNX file's metadata (replacing any) and write the sidecar `.json` with its sha256."""
-    path = Path(path)
-    proto = onnx.load(str(path))
-    del proto.metadata_props[:]
-    for key, value in ((FORMAT_KEY, str(FORMAT_VERSION)), (CARD_KEY, card.to_json())):
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(proto, str(path))
-    sidecar = json.loads(card.to_json()) | {"file": path.name, "file_sha256": file_sha256(path)}
-    path.with_suffix(".json").write_text(json.dumps(sidecar, indent=1, sort_keys=True) + "\n")
-
-
-def measure_card(path: str | Path, val=None, test=None, balance: float | None = None) -> ModelCard:
-    """Re-measure the card of the model file at `path` in place: metrics, temperature, calibration reference;
-    `balance` (0..1) sets the prior correction FERModel applies by default (None: keep the card's)."""
-    from ..predict.runtime import Classifier
-    from .evaluate import card_fields
-
-    card = Classifier(path).card
-    if balance is not None:
-        card = replace(card, balance=check_share(balance))
-    fields = card_fields(Classifier(path), val, test, card.balance)[0] if val is not None or test is not None else {}
-    card = replace(card, **fields)
-    write_card(path, card)
-    return card
 
 
 def max_abs_diff(wrapper: nn.Module, path: Path, x: torch.Tensor) -> float:

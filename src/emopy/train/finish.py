@@ -7,16 +7,16 @@ import json
 import os
 import shlex
 import sys
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 import numpy as np
 
+from ..cards import ModelCard, update_card
 from ..data.dataset import Dataset
-from ..modelcard import ModelCard
 from ..portable import portable
 from ..predict.runtime import Classifier
 from .evaluate import card_fields
-from .export import export_onnx, write_card
+from .export import export_onnx
 from .plots import plot_confusion, plot_curves
 
 PROTOCOLS = {
@@ -82,7 +82,7 @@ def finish_run(trainer, export: bool = True) -> dict:
                 f"{card.name} PrivateTest acc {test['accuracy']:.3f}",
             )
             (out / f"{card.name}.test.json").write_text(json.dumps(test, indent=1))
-        write_card(path, replace(clf.card, **fields))  # the measured fields into the exported file (weights unchanged)
+        update_card(path, **fields)  # the measured fields into the exported file (weights unchanged)
         results[head.name] = {"onnx": str(path), **fields["metrics"], "temperature": fields["temperature"]}
         start = stop
     return results

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cards import file_sha256, write_card
 from ..errors import ConfigError, ModelFileError, require
 from ..predict.runtime import Classifier
 
@@ -217,8 +218,6 @@ def write_fused(
 ) -> Path:
     """Save the fused graph with a card built from the first member's (preprocessing) and `card` overrides;
     `command` is how it was made."""
-    from .export import write_card
-
     shapes = {(m.card.image_size, m.card.input_size, m.card.mean, m.card.std, m.card.frames) for m in members}
     if len(shapes) > 1:
         raise ConfigError("members must share preprocessing (image size, input size, mean, std, frames) to be fused")
@@ -234,7 +233,7 @@ def write_fused(
         "balance": 0.0,
         "reference": {},
         "params": int(sum(np.prod(t.dims) for t in graph.graph.initializer if t.data_type == 1)),
-        "weights_sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+        "weights_sha256": file_sha256(out),
         "training": {
             "command": command,
             "fusion": {
@@ -264,7 +263,7 @@ def fuse_models(
     from ..paths import default_data_dir
     from ..portable import portable
     from .domains import load_columns
-    from .export import measure_card
+    from .evaluate import measure_card
 
     root = Path(root or default_data_dir())
     clfs = [Classifier(m) for m in members]

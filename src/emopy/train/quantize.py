@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cards import write_card
 from ..data.dataset import Dataset
 from ..errors import EmopyError, require
 from ..predict.runtime import Classifier
-from .export import measure_card, write_card
+from .evaluate import measure_card
 
 
 def float_head(path: Path) -> list[str]:

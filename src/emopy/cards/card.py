@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from .errors import ConfigError, ModelFileError
+from ..errors import ConfigError, ModelFileError
 
 FORMAT_VERSION = 1
 FORMAT_KEY, CARD_KEY = "emopy_format", "emopy_card"
@@ -81,7 +81,14 @@ class ModelCard:
             )
         try:
             data = json.loads(meta[CARD_KEY])
-            data["labels"] = tuple(data["labels"])
-            return cls(**data)
-        except (ValueError, TypeError, KeyError) as exc:
+        except ValueError as exc:
+            raise ModelFileError(f"{where}: corrupt emopy model card ({exc})") from None
+        return cls.from_dict(data, where)
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str) -> ModelCard:
+        """The card from its JSON fields (the ONNX metadata's, or a sidecar's without its file entries)."""
+        try:
+            return cls(**{**data, "labels": tuple(data["labels"])})
+        except (TypeError, KeyError) as exc:
             raise ModelFileError(f"{where}: corrupt emopy model card ({exc})") from None
