@@ -164,7 +164,8 @@ def test_timeline_plot_keeps_its_legend_off_the_lines(moving_video):
     from emopy.stream.plot import timeline_figure
 
     fer = FERModel(threads=1)
-    fig = timeline_figure(timeline.rows(EmotionStream(moving_video, fer)), fer.emotions, "moving.mp4")
+    frames = [f.to_row() for f in EmotionStream(moving_video, fer)]
+    fig = timeline_figure(table(frames, fer.emotions, smoothed=True), fer.emotions, "moving.mp4")
     fig.draw_without_rendering()
     lines, band = fig.axes
     legend = lines.get_legend()
