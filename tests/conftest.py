@@ -196,6 +196,22 @@ def cli():
 
 
 @pytest.fixture(scope="session")
+def cli_without():
+    """cli_without(["torch"], "archs") -> CompletedProcess of `emopy archs` in a fresh interpreter that cannot
+    import the given modules (as if their extra were not installed)."""
+    import subprocess
+
+    def run(modules: list[str], *args: str) -> subprocess.CompletedProcess:
+        code = (
+            f"import sys\nfor m in {modules!r}: sys.modules[m] = None\n"
+            f"from emopy.cli import main\nsys.argv = ['emopy', *{list(args)!r}]\nmain()"
+        )
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+    return run
+
+
+@pytest.fixture(scope="session")
 def train_run(cli, tmp_path_factory):
     """train_run(arch, data, *extra) -> run folder of `emopy train` (in-process, 1 thread), cached per arguments."""
     cache: dict[tuple, Path] = {}
