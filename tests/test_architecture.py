@@ -33,6 +33,7 @@ PUBLIC = {
     "StoryError",
     "UnknownEmotionError",
     "UnknownModelError",
+    "UnknownNameError",
     "UnknownStory",
     "__version__",
     "create_model",
@@ -72,8 +73,11 @@ def test_every_exception_lives_in_errors_and_is_exported():
             ):
                 defined.append((path.relative_to(SRC).as_posix(), node.name))
     assert defined and {p for p, _ in defined} == {"errors.py"}, defined
-    errors = {n for n, c in inspect.getmembers(emopy.errors, inspect.isclass) if issubclass(c, emopy.errors.EmopyError)}
-    assert errors == {n for _, n in defined} and errors <= set(emopy.__all__)
+    members = {
+        n: c for n, c in inspect.getmembers(emopy.errors, inspect.isclass) if issubclass(c, emopy.errors.EmopyError)
+    }
+    assert {c.__name__ for c in members.values()} == {n for _, n in defined}  # former names are aliases
+    assert set(members) <= set(emopy.__all__)
 
 
 def _module(path: Path) -> str:

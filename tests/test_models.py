@@ -8,7 +8,15 @@ torch = pytest.importorskip("torch", reason="the model tests need emopy-fer[trai
 
 from emopy.cards import ModelCard  # noqa: E402
 from emopy.errors import EmopyError, ModelFileError  # noqa: E402
-from emopy.models import UnknownModelError, create_model, list_models, model_info, register_model  # noqa: E402
+from emopy.models import (  # noqa: E402
+    MODELS,
+    ModelInfo,
+    UnknownModelError,
+    create_model,
+    list_models,
+    model_info,
+    register_model,
+)
 
 EXPECTED = {
     "vgg_small",
@@ -84,16 +92,20 @@ def test_unknown_name_suggests_close_names():
         create_model("vgg_smal", 7)
     msg = str(err.value)
     assert "did you mean" in msg and "vgg_small" in msg
-    assert "available:" in msg and "ConvolutionalLstmNN" in msg
+    assert "choose from:" in msg and "ConvolutionalLstmNN" in msg
     with pytest.raises(UnknownModelError, match="did you mean.*ConvolutionalNN"):
         create_model("convolutionalnn", 7)
-    assert isinstance(err.value, EmopyError) and isinstance(err.value, KeyError)
+    assert isinstance(err.value, EmopyError) and isinstance(err.value, KeyError) and isinstance(err.value, ValueError)
 
 
-def test_double_registration_raises():
+def test_a_name_is_registered_once_and_builders_match_their_declaration():
     before = list_models()
     with pytest.raises(EmopyError, match="already registered"):
+        MODELS.add(ModelInfo("vgg_small", "emopy.models.vgg:vgg_wide", "twice"))
+    with pytest.raises(EmopyError, match="not declared as"):  # a builder the declaration does not name
         register_model("vgg_small")(lambda num_classes: None)
+    with pytest.raises(EmopyError, match="add ModelInfo"):  # a builder without a declaration
+        register_model("vgg_tiny")(lambda num_classes: None)
     assert list_models() == before
     assert create_model("vgg_small", 3).head.out_features == 3  # the original builder is untouched
 

@@ -26,6 +26,7 @@ from .errors import (
     StoryError,
     UnknownEmotionError,
     UnknownModelError,
+    UnknownNameError,
     UnknownStory,
 )
 
@@ -57,6 +58,7 @@ __all__ = [
     "StoryError",
     "UnknownEmotionError",
     "UnknownModelError",
+    "UnknownNameError",
     "UnknownStory",
     "__version__",
     "create_model",

@@ -8,7 +8,8 @@ EmopyError                      root of everything emopy raises on purpose
  ├── DecodeTimeout              (also TimeoutError) an image whose decoding outlasted the server's deadline
  ├── ConfigError                (also ValueError) training options that cannot work together
  ├── CalibrationError           (also ValueError) resting faces that cannot calibrate a model
- ├── UnknownModelError          (also KeyError) an architecture name that is not registered
+ ├── UnknownNameError           (also KeyError, ValueError) a name no registry holds: architecture, detector,
+ │                              dataset kind (UnknownModelError is its former name)
  ├── PayloadTooLarge            (also ValueError) a request body or image over the server's limit
  ├── BodyTooSlow                (also TimeoutError) a request body slower than the server's limit
  ├── FetchError                 (also ValueError) an image URL refused or not fetched within the limits
@@ -53,11 +54,14 @@ class CalibrationError(EmopyError, ValueError):
     """Per-viewer calibration input without a usable face (no images, no face found)."""
 
 
-class UnknownModelError(EmopyError, KeyError):
-    """A model name that is not registered."""
+class UnknownNameError(EmopyError, KeyError, ValueError):
+    """A name that its registry (architectures, detectors, dataset kinds) does not hold; says the closest ones."""
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+UnknownModelError = UnknownNameError  # its name while only architectures had a registry
 
 
 class PayloadTooLarge(EmopyError, ValueError):
@@ -85,12 +89,12 @@ class StoryError(EmopyError, ValueError):
 
 
 class MissingExtraError(EmopyError, ImportError):
-    """An optional dependency group is not installed."""
+    """An optional dependency is not installed: an extra of emopy-fer, or `install` (what pip takes) for another."""
 
-    def __init__(self, package: str, extra: str) -> None:
+    def __init__(self, package: str, extra: str | None = None, *, install: str | None = None) -> None:
+        install = install or f"'emopy-fer[{extra}]'"
         super().__init__(
-            f"{package} is required for this feature but is not installed; "
-            f"install it with: pip install 'emopy-fer[{extra}]'"
+            f"{package} is required for this feature but is not installed; install it with: pip install {install}"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from typer.core import TyperGroup
 
 from .._version import __version__
 from ..errors import MissingExtraError
+from ..registry import Entry
 
 
 class _Group(TyperGroup):
@@ -37,6 +39,9 @@ FerplusOpt = Annotated[
 EmotionsOpt = Annotated[
     str | None, typer.Option("--emotions", help="Comma-separated subset, aliases allowed: calm,anger,happy.")
 ]
+DetectorOpt = Annotated[
+    str, typer.Option("--detector", help="Face detector: auto (the best installed) or one of `emopy detectors`.")
+]
 DeviceOpt = Annotated[
     str | None,
     typer.Option(
@@ -51,6 +56,19 @@ def fail(exc: Exception) -> None:
     """Print an error without a traceback and exit with status 2."""
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(2)
+
+
+def echo_entries(entries: Iterable[Entry], column: Callable[[Entry], str] | None = None) -> None:
+    """One line per registry entry: name, `column` if given, description, and what to install where it is missing."""
+    for entry in entries:
+        missing = entry.missing()
+        cells = (
+            f"{entry.name:24s}",
+            f"{column(entry):8s}" if column else "",
+            entry.description,
+            f"(not installed: pip install {missing})" if missing else "",
+        )
+        typer.echo(" ".join(c for c in cells if c))
 
 
 def _print_version(value: bool) -> None:

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from ._app import DeviceOpt, EmotionsOpt, app, fail
-from .predict import DetectorOpt, ModelOpt
+from ._app import DetectorOpt, DeviceOpt, EmotionsOpt, app, fail
+from .predict import ModelOpt
 
 
 @app.command("batch")

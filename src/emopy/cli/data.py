@@ -8,8 +8,11 @@ from typing import Annotated
 
 import typer
 
-from ._app import EmotionsOpt, FerplusOpt, app, fail
+from ._app import EmotionsOpt, FerplusOpt, app, echo_entries, fail
 
+KindOpt = Annotated[
+    str | None, typer.Option("--kind", help="Dataset kind (see `emopy data kinds`); default: guessed from the path.")
+]
 data_app = typer.Typer(help="Inspect datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
@@ -18,6 +21,7 @@ app.add_typer(data_app, name="data")
 def data_info(
     path: Annotated[Path, typer.Argument(help="FER2013 CSV(.gz), FERPlus folder layout, or a folder per class.")],
     ferplus_labels: FerplusOpt = None,
+    kind: KindOpt = None,
     emotions: EmotionsOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -26,7 +30,7 @@ def data_info(
     from ..errors import EmopyError
 
     try:
-        ds = load_dataset(path, ferplus_labels=ferplus_labels, emotions=emotions)
+        ds = load_dataset(path, ferplus_labels=ferplus_labels, kind=kind, emotions=emotions)
     except EmopyError as exc:
         fail(exc)
     counts = ds.counts()
@@ -49,3 +53,11 @@ def data_info(
             + "".join(str(row[n]).rjust(max(width, 7) + 1) for n in ds.label_names)
             + str(sum(row.values())).rjust(8)
         )
+
+
+@data_app.command("kinds")
+def data_kinds() -> None:
+    """List the dataset kinds `--kind` accepts."""
+    from ..data import DATASETS
+
+    echo_entries(DATASETS)

@@ -1,4 +1,4 @@
-"""`emopy predict`, `emopy models`, `emopy bench`: prediction with shipped or exported models."""
+"""`emopy predict`, `emopy models`, `emopy detectors`, `emopy bench`: prediction with shipped or exported models."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from typing import Annotated
 
 import typer
 
-from ._app import DeviceOpt, EmotionsOpt, app, fail
+from ._app import DetectorOpt, DeviceOpt, EmotionsOpt, app, echo_entries, fail
 
 ModelOpt = Annotated[
     str, typer.Option("--model", help="Shipped model name/alias (see `emopy models`) or an .onnx path.")
 ]
-DetectorOpt = Annotated[str, typer.Option("--detector", help="Face detector: auto, ssd, blazeface or haar.")]
 
 
 def _out_name(path: str, folder: Path, used: set[str], suffix: str = "") -> Path:
@@ -219,6 +218,14 @@ def models_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
             measured = f" ({after:.1%} on the test images with it)" if after is not None else ""
             lines.append(f"prior correction by default: balance {r['balance']}{measured}")
         typer.echo("\n  ".join(lines))
+
+
+@app.command("detectors")
+def detectors_cmd() -> None:
+    """List the face detectors `--detector` accepts, in the order `auto` prefers them, and what each needs."""
+    from ..predict.detect import DETECTORS
+
+    echo_entries(DETECTORS)
 
 
 @app.command("bench")

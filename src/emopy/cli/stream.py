@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 
-from ._app import DeviceOpt, EmotionsOpt, app, fail
+from ._app import DetectorOpt, DeviceOpt, EmotionsOpt, app, fail
 
 story_app = typer.Typer(help="Branching stories driven by the viewer's dominant emotion.", no_args_is_help=True)
 app.add_typer(story_app, name="story")
 
 ModelOpt = Annotated[str, typer.Option("--model", help="Shipped model name/alias or an .onnx path.")]
-DetectorOpt = Annotated[str, typer.Option("--detector", help="Face detector: auto, ssd, blazeface or haar.")]
 FpsOpt = Annotated[
     float | None, typer.Option("--fps", help="Process about N frames per second of a file (default: every frame).")
 ]

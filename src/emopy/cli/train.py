@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._app import EmotionsOpt, FerplusOpt, app, fail
+from ._app import EmotionsOpt, FerplusOpt, app, echo_entries, fail
 
 
 def parse_model_args(items: list[str]) -> dict:
@@ -316,11 +316,10 @@ def fuse_cmd(
 
 @app.command("archs")
 def archs_cmd() -> None:
-    """List the architectures `emopy train --arch` accepts."""
-    from ..archs import list_archs
+    """List the architectures `emopy train --arch` accepts (listing needs no PyTorch; training does)."""
+    from ..models import MODELS
 
-    for arch in list_archs():
-        typer.echo(f"{arch.name:24s} {'sequence' if arch.temporal else 'image':8s} {arch.description}")
+    echo_entries(sorted(MODELS, key=lambda a: a.name), lambda a: "sequence" if a.temporal else "image")
 
 
 @app.command("export")

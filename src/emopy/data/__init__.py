@@ -1,20 +1,35 @@
-"""Dataset loaders. `load_dataset(path)` picks the right one; each returns a `Dataset`."""
+"""Dataset loaders, one per kind in `DATASETS`; `load_dataset(path)` guesses the kind. Each returns a `Dataset`."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from ..errors import DataError
+from ..registry import Entry, Registry
 from .dataset import SPLITS, Dataset, resolve_split, split_by_group
 from .fer2013 import load_fer2013
 from .ferplus import FOLDER_SPLITS, load_ferplus, load_ferplus_folders
 from .folders import load_image_folders, load_sequence_folders
 
-KINDS = ("fer2013", "ferplus", "ferplus-folders", "folders", "sequences")
+# Each loader takes the path, then those of load_dataset's options (ferplus_labels, strict, frames, size) it names.
+DATASETS: Registry[Entry] = Registry("dataset kind")
+for _entry in (
+    Entry("fer2013", "emopy.data.fer2013:load_fer2013", "FER2013 CSV (.csv or .csv.gz): 7 emotions, its 3 splits"),
+    Entry("ferplus", "emopy.data.ferplus:load_ferplus", "FER2013 CSV joined with the FER+ votes (--ferplus-labels)"),
+    Entry(
+        "ferplus-folders",
+        "emopy.data.ferplus:load_ferplus_folders",
+        "FERPlus layout: FER2013{Train,Valid,Test}/label.csv and the PNGs it names",
+    ),
+    Entry("folders", "emopy.data.folders:load_image_folders", "a folder per emotion of face images (e.g. CK+48)"),
+    Entry("sequences", "emopy.data.folders:load_sequence_folders", "a folder per emotion of folders of frames"),
+):
+    DATASETS.add(_entry)
 
 
 def detect_kind(path: Path, ferplus_labels: str | Path | None = None) -> str:
-    """Guess the dataset format of `path` (a CSV file, the FERPlus layout, class folders)."""
+    """Guess the dataset kind of `path` (a CSV file, the FERPlus layout, class folders)."""
     if path.is_file():
         return "ferplus" if ferplus_labels else "fer2013"
     if not path.is_dir():
@@ -37,28 +52,17 @@ def load_dataset(
     frames: int = 3,
     size: int = 48,
 ) -> Dataset:
-    """Load any supported dataset; `emotions` restricts it to a subset (aliases allowed)."""
+    """Load any supported dataset (`kind` from DATASETS, or guessed); `emotions` restricts it to a subset."""
     path = Path(path)
-    kind = kind or detect_kind(path, ferplus_labels)
-    if kind == "fer2013":
-        ds = load_fer2013(path, strict=strict)
-    elif kind == "ferplus":
-        if ferplus_labels is None:
-            raise DataError("the ferplus kind needs ferplus_labels (the fer2013new.csv vote file)")
-        ds = load_ferplus(path, ferplus_labels, strict=strict)
-    elif kind == "ferplus-folders":
-        ds = load_ferplus_folders(path, strict=strict, size=size)
-    elif kind == "folders":
-        ds = load_image_folders(path, strict=strict, size=size)
-    elif kind == "sequences":
-        ds = load_sequence_folders(path, frames=frames, strict=strict, size=size)
-    else:
-        raise DataError(f"unknown dataset kind {kind!r}; use one of {', '.join(KINDS)}")
+    loader = DATASETS.load(kind or detect_kind(path, ferplus_labels))
+    options = {"ferplus_labels": ferplus_labels, "strict": strict, "frames": frames, "size": size}
+    named = inspect.signature(loader).parameters
+    ds = loader(path, **{k: v for k, v in options.items() if k in named})
     return ds.subset(emotions) if emotions else ds
 
 
 __all__ = [
-    "KINDS",
+    "DATASETS",
     "SPLITS",
     "Dataset",
     "detect_kind",

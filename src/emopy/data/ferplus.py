@@ -53,9 +53,11 @@ def _parse_votes(cells: list[str]) -> np.ndarray | None:
     return v if len(v) == 10 and (v >= 0).all() else None
 
 
-def load_ferplus(fer2013_csv: str | Path, labels_csv: str | Path, *, strict: bool = False) -> Dataset:
-    """FER2013 images with FER+ majority and soft labels, joined row by row."""
-    fer2013_csv, labels_csv = Path(fer2013_csv), Path(labels_csv)
+def load_ferplus(fer2013_csv: str | Path, ferplus_labels: str | Path | None, *, strict: bool = False) -> Dataset:
+    """FER2013 images with FER+ majority and soft labels (`ferplus_labels`: the fer2013new.csv votes), row by row."""
+    if ferplus_labels is None:
+        raise DataError("the ferplus kind needs ferplus_labels (the fer2013new.csv vote file)")
+    fer2013_csv, labels_csv = Path(fer2013_csv), Path(ferplus_labels)
     images, _, usage, ids, skips = read_fer2013_rows(fer2013_csv, strict)
     label_skips = SkipCounter(str(labels_csv), strict)
     raw = np.zeros((int(ids.max()) + 1, 10), dtype=np.int64)

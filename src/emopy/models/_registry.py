@@ -1,12 +1,13 @@
-"""A timm-style model registry: architectures register a builder under a unique name."""
+"""The architecture registry (timm-style): `create_model(name, num_classes)` builds what `MODELS` declares."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from ..errors import EmopyError, UnknownModelError
+from ..errors import EmopyError
+from ..registry import Entry, Registry
 
 
 @dataclass(frozen=True)
@@ -24,53 +25,51 @@ class InputConfig:
 
 
 @dataclass(frozen=True)
-class ModelInfo:
-    """What the registry knows about an architecture before building it."""
+class ModelInfo(Entry):
+    """An architecture's entry: its builder `fn(num_classes, **kwargs) -> nn.Module` and what is known before it."""
 
-    name: str
-    builder: Callable
-    temporal: bool  # input N x T x 1 x H x W instead of N x 1 x H x W
-    description: str
+    needs: str | None = "torch"
+    install: str | None = "'emopy-fer[train]'"
+    temporal: bool = False  # input N x T x 1 x H x W instead of N x 1 x H x W
     input: InputConfig = InputConfig()
 
 
-_REGISTRY: dict[str, ModelInfo] = {}
+MODELS: Registry[ModelInfo] = Registry("architecture")
+Builder = TypeVar("Builder", bound=Callable)
 
 
-def register_model(name: str, *, temporal: bool = False, input: InputConfig = InputConfig()):
-    """Decorator: register `fn(num_classes, **kwargs) -> nn.Module` under `name`, with its input configuration."""
+def register_model(name: str) -> Callable[[Builder], Builder]:
+    """Decorator on the builder that `MODELS` declares for `name`: refuses a builder the declaration does not name."""
 
-    def wrap(fn: Callable) -> Callable:
-        if name in _REGISTRY:
-            raise EmopyError(f"model {name!r} is already registered")
-        doc = (fn.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = ModelInfo(name, fn, temporal, doc[0] if doc else "", input)
+    def check(fn: Builder) -> Builder:
+        target = f"{fn.__module__}:{fn.__qualname__}"
+        if name not in MODELS or MODELS.get(name).target != target:
+            raise EmopyError(
+                f"architecture {name!r} is not declared as {target}: add ModelInfo({name!r}, {target!r}, "
+                "'description') to MODELS in emopy/models/__init__.py"
+            )
         return fn
 
-    return wrap
+    return check
 
 
 def model_info(name: str) -> ModelInfo:
-    """Registry entry for `name`, with close matches suggested when it is unknown."""
-    if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.4)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UnknownModelError(f"unknown architecture {name!r}{hint} (available: {', '.join(list_models())})")
-    return _REGISTRY[name]
+    """Registry entry for `name` (no PyTorch needed), with close matches suggested when it is unknown."""
+    return MODELS.get(name)
 
 
 def list_models() -> list[str]:
     """Names of all registered architectures, sorted."""
-    return sorted(_REGISTRY)
+    return sorted(MODELS.names())
 
 
 def create_model(name: str, num_classes: int, **kwargs):
     """Build architecture `name` with `num_classes` outputs; None-valued kwargs are ignored."""
-    info = model_info(name)
+    info = MODELS.get(name)
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    model = info.builder(num_classes=num_classes, **kwargs)
+    model = MODELS.load(name)(num_classes=num_classes, **kwargs)
     model.emopy_arch = name
     model.emopy_temporal = info.temporal
     return model

@@ -70,11 +70,9 @@ class ConvolutionalNNDropout(_ConvClassifier):
 
 @register_model("ConvolutionalNN")
 def convolutional_nn(num_classes: int, **kwargs) -> ConvolutionalNN:
-    """EmoPy ConvolutionalNN: plain conv stack for still images."""
     return ConvolutionalNN(num_classes, **kwargs)
 
 
 @register_model("ConvolutionalNNDropout")
 def convolutional_nn_dropout(num_classes: int, **kwargs) -> ConvolutionalNNDropout:
-    """EmoPy ConvolutionalNNDropout: conv + batch norm + dropout, trained with L2."""
     return ConvolutionalNNDropout(num_classes, **kwargs)

@@ -56,5 +56,4 @@ class ResNetFace(PooledNet):
 
 @register_model("resnet_face")
 def resnet_face(num_classes: int, **kwargs) -> ResNetFace:
-    """ResNet-18 layout at 48-384 channels, stride-2 stem, 6.3M parameters: an ensemble member unlike VGG."""
     return ResNetFace(num_classes, **kwargs)

@@ -91,13 +91,11 @@ class ConvolutionalLstmNN(nn.Module):
         return self.head(h)
 
 
-@register_model("TimeDelayConvNN", temporal=True)
+@register_model("TimeDelayConvNN")
 def time_delay_conv_nn(num_classes: int, **kwargs) -> TimeDelayConvNN:
-    """EmoPy TimeDelayConvNN: 3D convolution over the last n frames of a sequence."""
     return TimeDelayConvNN(num_classes, **kwargs)
 
 
-@register_model("ConvolutionalLstmNN", temporal=True)
+@register_model("ConvolutionalLstmNN")
 def convolutional_lstm_nn(num_classes: int, **kwargs) -> ConvolutionalLstmNN:
-    """EmoPy ConvolutionalLstmNN: convolutional LSTM over a sequence of frames."""
     return ConvolutionalLstmNN(num_classes, **kwargs)

@@ -105,5 +105,4 @@ class TransferLearningNN(nn.Module):
 
 @register_model("TransferLearningNN")
 def transfer_learning_nn(num_classes: int, **kwargs) -> TransferLearningNN:
-    """EmoPy TransferLearningNN: our FER-trained backbone, new head, optional freezing."""
     return TransferLearningNN(num_classes, **kwargs)

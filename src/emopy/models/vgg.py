@@ -38,11 +38,9 @@ class VGGFace(PooledNet):
 
 @register_model("vgg_small")
 def vgg_small(num_classes: int, **kwargs) -> VGGFace:
-    """VGG 32-64-128-256, 1.2M parameters: fast flagship (~1,000 faces/s on 2 cores with onnxruntime)."""
     return VGGFace(num_classes, widths=(32, 64, 128, 256), **kwargs)
 
 
 @register_model("vgg_wide")
 def vgg_wide(num_classes: int, **kwargs) -> VGGFace:
-    """VGG 64-128-256-512, 4.7M parameters: slower, a teacher for distillation."""
     return VGGFace(num_classes, widths=(64, 128, 256, 512), **kwargs)

