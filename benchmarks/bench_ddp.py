@@ -43,9 +43,10 @@ def train(data: Path, out: Path, arch: str, epochs: int, nproc: int, threads: in
         str(out),
         "--epochs",
         str(epochs),
-        "--threads",
-        str(threads),
-        "--no-export",
+        "--set",
+        f"threads={threads}",
+        "--set",
+        "export=false",
     ]
     if nproc > 1:
         cmd += ["--nproc", str(nproc)]

@@ -17,8 +17,9 @@ import numpy as np
 
 def bench(arch: str, steps: int, batch: int, threads: int) -> float:
     from emopy.models import model_info
+    from emopy.train.recipe import Recipe
     from emopy.train.tasks import Head
-    from emopy.train.trainer import TrainConfig, Trainer
+    from emopy.train.trainer import Trainer
 
     rng = np.random.default_rng(0)
     n = batch * (steps + 3)
@@ -27,7 +28,8 @@ def bench(arch: str, steps: int, batch: int, threads: int) -> float:
     labels = rng.integers(0, 7, n)
     head = Head("bench", tuple("abcdefg"), np.eye(7, dtype=np.float32)[labels], np.ones(n, bool), labels)
     with tempfile.TemporaryDirectory() as out:
-        tr = Trainer(TrainConfig(arch=arch, epochs=1, threads=threads), out, images, [head], np.full(n, "Training"))
+        recipe = Recipe().with_values({"model.arch": arch, "optimisation.epochs": 1, "threads": threads})
+        tr = Trainer(recipe, out, images, [head], np.full(n, "Training"))
         tr.model.train()
         times = []
         for i in range(steps + 3):

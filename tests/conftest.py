@@ -204,7 +204,7 @@ def train_run(cli, tmp_path_factory):
         key = (arch, str(data), *map(str, extra))
         if key not in cache:
             out = tmp_path_factory.mktemp(f"run-{arch}")
-            res = cli("train", "--arch", arch, "--data", data, "--out", out, "--threads", 1, *extra)
+            res = cli("train", "--arch", arch, "--data", data, "--out", out, "--set", "threads=1", *extra)
             assert res.exit_code == 0, f"emopy train failed:\n{res.output}\n{res.exception!r}"
             cache[key] = out
         return cache[key]
@@ -215,7 +215,7 @@ def train_run(cli, tmp_path_factory):
 @pytest.fixture(scope="session")
 def blob_run(train_run, blob_folders) -> Path:
     """vgg_small trained by `emopy train` for 5 epochs on the separable class folders (about 10 s)."""
-    return train_run("vgg_small", blob_folders, "--epochs", 5, "--batch-size", 16, "--seed", 0)
+    return train_run("vgg_small", blob_folders, "--epochs", 5, "--set", "optimisation.batch_size=16", "--seed", 0)
 
 
 def emopy_command() -> list[str]:

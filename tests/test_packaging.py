@@ -39,6 +39,7 @@ def test_the_wheel_holds_the_models_types_and_licence(wheel):
         "emopy/assets/astronaut.jpg",
         "emopy/serve/static/index.html",
         "emopy/stream/examples/riot.yaml",
+        "emopy/recipes/vgg_wide.ferplus.yaml",
     ):
         assert must in names, must
     assert any(n.endswith("licenses/LICENSE") or n.endswith("/LICENSE") for n in names)

@@ -194,29 +194,22 @@ def torchrun(nproc: int, *args) -> list[str]:
     ]
 
 
-def test_torchrun_ranks_stay_in_sync_and_match_single_process(blob_folders, emopy_cmd, tmp_path):
+def test_nproc_ranks_stay_in_sync_and_match_single_process(blob_folders, emopy_cmd, tmp_path):
+    """`emopy train --nproc 2` hands torchrun the recipe as a file in the run folder; both ranks train in step."""
     pytest.importorskip("torch")
-    common = [
-        "--arch",
-        "ConvolutionalNN",
-        "--data",
-        blob_folders,
-        "--epochs",
-        2,
-        "--batch-size",
-        32,
-        "--threads",
-        1,
-        "--no-export",
-    ]
+    common = ["--arch", "ConvolutionalNN", "--data", blob_folders, "--epochs", 2]
+    common += ["--set", "optimisation.batch_size=32", "--set", "threads=1", "--set", "export=false"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    two = subprocess.run(
-        torchrun(2, *common, "--out", tmp_path / "ddp"), capture_output=True, text=True, timeout=600, env=env
-    )
+    ddp_out = tmp_path / "ddp"
+    two = run_cli(emopy_cmd, "train", *common, "--nproc", 2, "--out", ddp_out, env=env)
     assert two.returncode == 0, two.stderr[-3000:]
     one = run_cli(emopy_cmd, "train", *common, "--out", tmp_path / "single", env=env)
     assert one.returncode == 0, one.stderr[-3000:]
-    ddp = json.loads((tmp_path / "ddp" / "metrics.json").read_text())
+    recipe_file = ddp_out / "recipe.yaml"
+    run = json.loads((ddp_out / "run.json").read_text())
+    assert run["processes"] == 2 and run["command"] == f"emopy train --recipe {recipe_file} --out {ddp_out}"
+    assert "nproc: 2" in recipe_file.read_text().splitlines()
+    ddp = json.loads((ddp_out / "metrics.json").read_text())
     single = json.loads((tmp_path / "single" / "metrics.json").read_text())
     assert [r["epoch"] for r in ddp] == [1, 2] and all(r["processes"] == 2 for r in ddp)
     for row in ddp:  # both ranks hold the same weights after every epoch
@@ -224,8 +217,7 @@ def test_torchrun_ranks_stay_in_sync_and_match_single_process(blob_folders, emop
         assert a == pytest.approx(b, rel=1e-9, abs=1e-9)
     for d, s in zip(ddp, single):  # same global batch and schedule: the loss follows the single-process run
         assert d["train_loss"] == pytest.approx(s["train_loss"], rel=0.05)
-    assert json.loads((tmp_path / "ddp" / "run.json").read_text())["processes"] == 2
-    assert not list((tmp_path / "ddp").glob("*.tmp"))
+    assert not list(ddp_out.glob("*.tmp"))
 
 
 def test_torchrun_run_resumes_after_a_kill(blob_folders, tmp_path):
@@ -239,11 +231,12 @@ def test_torchrun_run_resumes_after_a_kill(blob_folders, tmp_path):
         blob_folders,
         "--epochs",
         4,
-        "--batch-size",
-        32,
-        "--threads",
-        1,
-        "--no-export",
+        "--set",
+        "optimisation.batch_size=32",
+        "--set",
+        "threads=1",
+        "--set",
+        "export=false",
         "--out",
         out,
     )

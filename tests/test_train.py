@@ -37,7 +37,7 @@ def test_train_reaches_high_accuracy(blob_run):
     assert metrics_epochs(blob_run) == [1, 2, 3, 4, 5]
     for name in ("checkpoint.pt", "best-emotions.pt", "curves.png", "vgg_small.emotions.confusion.png", "run.json"):
         assert (blob_run / name).stat().st_size > 0, name
-    assert card["training"]["epochs_run"] == 5 and card["training"]["config"]["arch"] == "vgg_small"
+    assert card["training"]["epochs_run"] == 5 and card["training"]["recipe"]["model"]["arch"] == "vgg_small"
     assert card["params"] > 1_000_000 and len(card["weights_sha256"]) == 64
 
 
@@ -82,11 +82,12 @@ def test_killed_run_resumes(tmp_path, blob_folders, emopy_cmd):
         str(out),
         "--epochs",
         "8",
-        "--batch-size",
-        "16",
-        "--threads",
-        "1",
-        "--no-export",
+        "--set",
+        "optimisation.batch_size=16",
+        "--set",
+        "threads=1",
+        "--set",
+        "export=false",
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
@@ -111,15 +112,25 @@ def test_killed_run_resumes(tmp_path, blob_folders, emopy_cmd):
 
 
 @pytest.mark.parametrize(
-    "change, named", [(["--arch", "ConvolutionalNN"], "arch='vgg_small'"), (["--epochs", "9"], "epochs=5")]
+    "change, named",
+    [
+        (["--arch", "ConvolutionalNN"], "model.arch='vgg_small'"),
+        (["--epochs", "9"], "optimisation.epochs=5"),
+        (["--epochs", "9", "--nproc", "2"], "optimisation.epochs=5"),  # refused before any process starts
+    ],
 )
 def test_resume_refuses_another_run(cli, blob_run, blob_folders, tmp_path, change, named):
+    from emopy.train.recipe import load_recipe
+
     out = tmp_path / "copy"
     shutil.copytree(blob_run, out)
     args = {"--arch": "vgg_small", "--epochs": "5"} | dict(zip(change[::2], change[1::2]))
-    res = cli("train", "--data", blob_folders, "--out", out, "--threads", 1, *[x for kv in args.items() for x in kv])
+    res = cli(
+        "train", "--data", blob_folders, "--out", out, "--set", "threads=1", *[x for kv in args.items() for x in kv]
+    )
     assert res.exit_code == 2
     assert "different run" in res.output and named in res.output
+    assert load_recipe(out / "recipe.yaml") == load_recipe(blob_run / "recipe.yaml")  # the run's own, kept
 
 
 # ---- model files -------------------------------------------------------------------------------
@@ -223,22 +234,23 @@ def test_joint_fer2013_ferplus_heads(cli, tmp_path, gen):
         fer,
         "--ferplus-labels",
         votes,
-        "--heads",
-        "fer2013,ferplus",
-        "--soft-labels",
+        "--set",
+        "data.heads=fer2013,ferplus",
+        "--set",
+        "data.soft_labels=true",
         "--epochs",
         1,
-        "--batch-size",
-        16,
-        "--threads",
-        1,
+        "--set",
+        "optimisation.batch_size=16",
+        "--set",
+        "threads=1",
         "--out",
         out,
     )
     assert res.exit_code == 0, res.output
     a, b = Classifier(out / "vgg_small.fer2013.onnx"), Classifier(out / "vgg_small.ferplus.onnx")
     assert len(a.labels) == 7 and len(b.labels) == 8 and b.labels[-1] == "contempt"
-    assert "FER+ majority" in b.card.protocol and b.card.training["soft_labels"] is True
+    assert "FER+ majority" in b.card.protocol and b.card.training["recipe"]["data"]["soft_labels"] is True
     assert json.loads((out / "run.json").read_text())["heads"] == ["fer2013", "ferplus"]
     row = json.loads((out / "metrics.json").read_text())[0]
     assert {"val_acc_fer2013", "val_acc_ferplus"} <= set(row)

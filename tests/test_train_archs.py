@@ -24,14 +24,16 @@ CKPLUS_COUNTS = {
     "surprise": 249,
     "contempt": 54,
 }
-QUICK = ("--limit", 64, "--epochs", 1, "--batch-size", 32)
+QUICK = ("--limit", 64, "--epochs", 1, "--set", "optimisation.batch_size=32")
 
 
 @pytest.fixture()
 def run_for(request, train_run, seq_folders):
     def run(arch):
         if model_info(arch).temporal:
-            return train_run(arch, seq_folders, "--epochs", 1, "--batch-size", 16, "--frames", 3), seq_folders
+            return train_run(
+                arch, seq_folders, "--epochs", 1, "--set", "optimisation.batch_size=16", "--set", "data.frames=3"
+            ), seq_folders
         data = request.getfixturevalue("fer2013_slice")  # skips when the shared data is absent
         return train_run(arch, data, *QUICK), data
 

@@ -22,6 +22,11 @@ from emopy.train.mix import mix_batch  # noqa: E402
 from emopy.train.sam import ascended  # noqa: E402
 
 
+def sets(*assignments: str) -> list[str]:
+    """`--set FIELD=VALUE` per assignment: recipe fields that have no flag of their own."""
+    return [x for a in assignments for x in ("--set", a)]
+
+
 def test_crop_flip_erase_take_windows_of_the_padded_image():
     torch.manual_seed(0)
     x = torch.arange(48 * 48, dtype=torch.float32).view(1, 1, 48, 48).repeat(64, 1, 1, 1) / 2304
@@ -64,22 +69,24 @@ def test_fine_tuning_starts_from_the_shipped_weights(cli, fer2013_slice, ferplus
         fer2013_slice,
         "--ferplus-labels",
         ferplus_csv,
-        "--heads",
-        "fer2013,ferplus",
-        "--soft-labels",
+        "--set",
+        "data.heads=fer2013,ferplus",
+        "--set",
+        "data.soft_labels=true",
         "--init",
         "default",
         "--epochs",
         1,
-        "--lr",
-        0,
-        "--schedule",
-        "constant",
-        "--threads",
-        1,
+        "--set",
+        "optimisation.lr=0",
+        "--set",
+        "optimisation.schedule=constant",
+        "--set",
+        "threads=1",
         "--out",
         out,
-        "--no-export",
+        "--set",
+        "export=false",
     )
     assert res.exit_code == 0, res.output
     tuned = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)["model"]
@@ -126,8 +133,9 @@ def test_init_from_an_int8_export_unfolds_batch_norm(cli, blob_run, blob_folders
     assert (a.argmax(1) == b.argmax(1)).float().mean() >= 0.95 and torch.allclose(a, b, atol=0.1 * float(a.abs().max()))
     out = tmp_path / "ft"
     res = cli(
-        *("train", "--arch", "vgg_small", "--data", blob_folders, "--init", int8, "--epochs", 1, "--lr", 0),
-        *("--schedule", "constant", "--batch-size", 16, "--threads", 1, "--out", out, "--no-export"),
+        *("train", "--arch", "vgg_small", "--data", blob_folders, "--init", int8, "--epochs", 1, "--out", out),
+        *sets("optimisation.lr=0", "optimisation.schedule=constant", "optimisation.batch_size=16", "threads=1"),
+        *sets("export=false"),
     )
     assert res.exit_code == 0, res.output
     tuned = create_model("vgg_small", 4).eval()
@@ -142,8 +150,10 @@ def test_average_init_exports_the_midpoint_of_start_and_fine_tuned_weights(cli, 
     start = blob_run / "vgg_small.emotions.onnx"
     out = tmp_path / "ft"
     res = cli(
-        *("train", "--arch", "vgg_small", "--data", blob_folders, "--init", start, "--epochs", 1, "--lr", 0.05),
-        *("--schedule", "constant", "--batch-size", 16, "--threads", 1, "--seed", 1, "--out", out),
+        *("train", "--arch", "vgg_small", "--data", blob_folders, "--init", start, "--epochs", 1, "--seed", 1),
+        *sets("optimisation.lr=0.05", "optimisation.schedule=constant", "optimisation.batch_size=16", "threads=1"),
+        "--out",
+        out,
     )
     assert res.exit_code == 0, res.output
     tuned = weights_state(out / "vgg_small.emotions.onnx", head=True)
@@ -155,11 +165,21 @@ def test_average_init_exports_the_midpoint_of_start_and_fine_tuned_weights(cli, 
     for k in init:
         assert torch.allclose(averaged[k], (init[k] + tuned[k]) / 2, atol=1e-6), k
     card = json.loads((out / "vgg_small.emotions.json").read_text())
-    assert card["training"]["config"]["average_init"] == 0.5 and card["metrics"]["test"]["accuracy"] >= 0.9
+    assert card["training"]["recipe"]["averaging"]["average_init"] == 0.5 and card["metrics"]["test"]["accuracy"] >= 0.9
     res = cli("export", out, "--average-init", 1.5)
-    assert res.exit_code == 2 and "share of the --init weights" in res.output
-    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--average-init", 0.5, "--out", tmp_path / "no")
-    assert res.exit_code == 2 and "give --init" in res.output and not (tmp_path / "no").exists()
+    assert res.exit_code == 2 and "averaging.average_init: Input should be less than 1" in res.output
+    res = cli(
+        "train",
+        "--arch",
+        "vgg_small",
+        "--data",
+        blob_folders,
+        "--set",
+        "averaging.average_init=0.5",
+        "--out",
+        tmp_path / "no",
+    )
+    assert res.exit_code == 2 and "give model.init" in res.output and not (tmp_path / "no").exists()
 
 
 def test_init_from_another_architecture_is_refused(cli, blob_folders, tmp_path):
@@ -175,7 +195,8 @@ def test_init_from_another_architecture_is_refused(cli, blob_folders, tmp_path):
         1,
         "--out",
         tmp_path / "x",
-        "--no-export",
+        "--set",
+        "export=false",
     )
     assert res.exit_code == 2 and "not a ConvolutionalNN model" in res.output
 
@@ -191,13 +212,14 @@ def test_bf16_only_where_the_cpu_has_it(cli, blob_folders, tmp_path):
         "bf16",
         "--epochs",
         1,
-        "--threads",
-        1,
+        "--set",
+        "threads=1",
         "--limit",
         8,
         "--out",
         tmp_path / "bf16",
-        "--no-export",
+        "--set",
+        "export=false",
     )
     if torch.ops.mkldnn._is_mkldnn_bf16_supported():
         assert res.exit_code == 0, res.output
@@ -211,13 +233,13 @@ def test_swa_averages_the_weights_of_its_epochs(cli, blob_folders, tmp_path):
 
     def run(name: str, epochs: int, *extra) -> dict:
         res = cli(
-            "train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", epochs, "--schedule", "constant",
-            "--lr", 0.01, "--threads", 1, "--out", tmp_path / name, "--no-export", *extra,
+            "train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", epochs, "--out", tmp_path / name,
+            *sets("optimisation.schedule=constant", "optimisation.lr=0.01", "threads=1", "export=false"), *extra,
         )  # fmt: skip
         assert res.exit_code == 0, res.output
         return torch.load(tmp_path / name / "checkpoint.pt", weights_only=True)
 
-    one, two, swa = run("one", 1), run("two", 2), run("swa", 2, "--swa-start", 1)
+    one, two, swa = run("one", 1), run("two", 2), run("swa", 2, "--set", "averaging.swa_start=1")
     assert int(swa["swa"]["n_averaged"]) == 2
     averaged = [k for k, w in two["model"].items() if k.endswith("weight") and w.dim() > 1]  # conv and linear
     for k, w in two["model"].items():
@@ -230,9 +252,9 @@ def test_swa_averages_the_weights_of_its_epochs(cli, blob_folders, tmp_path):
     assert [r["averaged_epochs"] for r in swa["history"]] == [1, 2]
     best = torch.load(tmp_path / "swa" / "best-emotions.pt", weights_only=True)
     assert best["epoch"] in (1, 2)
-    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 2, "--swa-start", 3,
-              "--out", tmp_path / "bad", "--no-export")  # fmt: skip
-    assert res.exit_code == 2 and "swa_start must be between 1 and epochs (2)" in res.output
+    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 2, "--set", "averaging.swa_start=3",
+              "--out", tmp_path / "bad", "--set", "export=false")  # fmt: skip
+    assert res.exit_code == 2 and "averaging.swa_start must be between 1 and optimisation.epochs (2)" in res.output
 
 
 def test_ema_is_the_moving_average_of_every_steps_weights_and_batch_norm_statistics(cli, blob_folders, tmp_path):
@@ -241,13 +263,14 @@ def test_ema_is_the_moving_average_of_every_steps_weights_and_batch_norm_statist
 
     def run(name: str, epochs: int, *extra):
         res = cli(
-            "train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", epochs, "--schedule", "constant",
-            "--lr", 0.01, "--batch-size", 1024, "--threads", 1, "--out", tmp_path / name, "--no-export", *extra,
+            "train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", epochs, "--out", tmp_path / name,
+            *sets("optimisation.schedule=constant", "optimisation.lr=0.01", "optimisation.batch_size=1024"),
+            *sets("threads=1", "export=false"), *extra,
         )  # fmt: skip
         assert res.exit_code == 0, res.output
         return res, torch.load(tmp_path / name / "checkpoint.pt", weights_only=True)
 
-    (_, one), (_, two), (_, ema) = run("one", 1), run("two", 2), run("ema", 2, "--ema", 0.9)
+    (_, one), (_, two), (_, ema) = run("one", 1), run("two", 2), run("ema", 2, "--set", "averaging.ema=0.9")
     assert int(ema["ema"]["n_averaged"]) == 2
     for k, w in two["model"].items():
         assert torch.equal(ema["model"][k], w), k  # averaging does not change what is trained
@@ -260,14 +283,14 @@ def test_ema_is_the_moving_average_of_every_steps_weights_and_batch_norm_statist
     best = torch.load(tmp_path / "ema" / "best-emotions.pt", weights_only=True)
     selected = {1: one["model"][averaged[0]], 2: ema["ema"][f"module.{averaged[0]}"]}[best["epoch"]]  # the average
     assert torch.allclose(best["model"][averaged[0]], selected, atol=1e-6)
-    res, _ = run("ema", 2, "--ema", 0.9)  # started again: resumes with its average
+    res, _ = run("ema", 2, "--set", "averaging.ema=0.9")  # started again: resumes with its average
     assert "resumed" in res.output
     for bad, message in (
-        (["--ema", 1.0], "ema is a decay per step in [0, 1)"),
-        (["--ema", 0.99, "--swa-start", 1], "choose one weight average"),
+        (["--set", "averaging.ema=1.0"], "averaging.ema: Input should be less than 1"),
+        (["--set", "averaging.ema=0.99", "--set", "averaging.swa_start=1"], "choose one weight average"),
     ):
         res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 2, *bad,
-                  "--out", tmp_path / "bad", "--no-export")  # fmt: skip
+                  "--out", tmp_path / "bad", "--set", "export=false")  # fmt: skip
         assert res.exit_code == 2 and message in res.output, res.output
         assert not (tmp_path / "bad").exists()  # refused before any data is loaded or folder made
 
@@ -298,19 +321,34 @@ def test_train_with_sam_takes_a_different_step_from_the_same_batch(cli, blob_fol
     """One step per epoch: with --sam the batch-norm statistics (first pass) equal plain SGD's, the weights do not."""
 
     def run(name: str, *extra):
-        res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 1, "--schedule", "constant",
-                  "--batch-size", 1024, "--threads", 1, "--out", tmp_path / name, "--no-export", *extra)  # fmt: skip
+        res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 1, "--out", tmp_path / name,
+                  *sets("optimisation.schedule=constant", "optimisation.batch_size=1024", "threads=1", "export=false"),
+                  *extra)  # fmt: skip
         assert res.exit_code == 0, res.output
         return torch.load(tmp_path / name / "checkpoint.pt", weights_only=True)
 
-    plain, sam = run("plain"), run("sam", "--sam", 0.05)
-    assert sam["config"]["sam"] == 0.05
+    plain, sam = run("plain"), run("sam", "--set", "regularisation.sam=0.05")
+    assert sam["config"]["regularisation"]["sam"] == 0.05
     stats = [k for k in plain["model"] if k.endswith(("running_mean", "running_var"))]
     assert stats and all(torch.allclose(sam["model"][k], plain["model"][k], atol=1e-6) for k in stats)
     weights = [k for k in plain["model"] if k.endswith("weight")]
     assert any(not torch.allclose(sam["model"][k], plain["model"][k]) for k in weights)
-    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--sam", -0.1, "--out", tmp_path / "bad")
-    assert res.exit_code == 2 and "sam is the radius" in res.output and not (tmp_path / "bad").exists()
+    res = cli(
+        "train",
+        "--arch",
+        "vgg_small",
+        "--data",
+        blob_folders,
+        "--set",
+        "regularisation.sam=-0.1",
+        "--out",
+        tmp_path / "bad",
+    )
+    assert (
+        res.exit_code == 2
+        and "regularisation.sam: Input should be greater than or equal to 0" in res.output
+        and not (tmp_path / "bad").exists()
+    )
 
 
 def test_mixup_and_cutmix_blend_faces_in_the_shares_of_their_targets():
@@ -332,15 +370,18 @@ def test_mixup_and_cutmix_blend_faces_in_the_shares_of_their_targets():
 
 
 def test_train_with_mixup_and_cutmix(cli, blob_folders, tmp_path):
-    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 1, "--mixup", 0.4, "--cutmix", 1.0,
-              "--threads", 1, "--out", tmp_path / "mix", "--no-export")  # fmt: skip
+    res = cli("train", "--arch", "vgg_small", "--data", blob_folders, "--epochs", 1, "--out", tmp_path / "mix",
+              *sets("regularisation.mixup=0.4", "regularisation.cutmix=1.0", "threads=1", "export=false"))  # fmt: skip
     assert res.exit_code == 0, res.output
     ckpt = torch.load(tmp_path / "mix" / "checkpoint.pt", weights_only=True)
-    assert ckpt["config"]["mixup"] == 0.4 and ckpt["config"]["cutmix"] == 1.0
+    regularisation = ckpt["config"]["regularisation"]
+    assert regularisation["mixup"] == 0.4 and regularisation["cutmix"] == 1.0
     assert np.isfinite(ckpt["history"][0]["train_loss"])
-    res = cli("train", "--arch", "vgg_small", "--data", tmp_path / "no-such-data", "--cutmix", -1,
-              "--out", tmp_path / "bad", "--no-export")  # fmt: skip
-    assert res.exit_code == 2 and "--cutmix must be >= 0" in res.output  # refused before the (missing) data
+    res = cli("train", "--arch", "vgg_small", "--data", tmp_path / "no-such-data", "--set", "regularisation.cutmix=-1",
+              "--out", tmp_path / "bad", "--set", "export=false")  # fmt: skip
+    assert (
+        res.exit_code == 2 and "regularisation.cutmix: Input should be greater than or equal to 0" in res.output
+    )  # refused before the (missing) data
 
 
 def test_temperature_fits_an_overconfident_model():
@@ -402,9 +443,11 @@ def test_ten_crop_tta(cli, blob_run, blob_folders):
 
 def test_distillation_blends_each_head_with_the_teachers_of_its_labels(fer2013_slice, ferplus_csv):
     from emopy.train.distill import distill_heads
+    from emopy.train.recipe import Recipe
     from emopy.train.run import build_heads
 
-    images, split, heads, _ = build_heads(fer2013_slice, ferplus_csv, ["fer2013", "ferplus"], soft=True)
+    joint = {"data.path": str(fer2013_slice), "data.ferplus_labels": str(ferplus_csv), "data.heads": "fer2013,ferplus"}
+    images, split, heads, _ = build_heads(Recipe().with_values({**joint, "data.soft_labels": True}).data)
     blended = distill_heads(heads, images, ["fer2013", "ferplus"], 0.5)
     for head, new, teacher in zip(heads, blended, ("fer2013", "ferplus")):
         clf = Classifier(teacher)
@@ -420,8 +463,6 @@ def test_distillation_blends_each_head_with_the_teachers_of_its_labels(fer2013_s
     assert not heads[1].mask.all()  # FER+ drops some faces: those rows keep their (empty) targets, checked above
     with pytest.raises(ConfigError, match=r"no teacher predicts all of .*contempt"):
         distill_heads(heads, images, ["fer2013"], 0.5)  # a 7-class teacher cannot teach the 8-class FER+ head
-    with pytest.raises(ConfigError, match="distillation weight"):
-        distill_heads(heads, images, ["ferplus"], 1.5)
 
 
 def test_distillation_run_records_its_teachers(cli, fer2013_slice, ferplus_csv, tmp_path):
@@ -434,23 +475,24 @@ def test_distillation_run_records_its_teachers(cli, fer2013_slice, ferplus_csv, 
         fer2013_slice,
         "--ferplus-labels",
         ferplus_csv,
-        "--heads",
-        "fer2013,ferplus",
-        "--soft-labels",
-        "--teacher",
-        "fer2013,ferplus",
-        "--distill",
-        0.7,
+        "--set",
+        "data.heads=fer2013,ferplus",
+        "--set",
+        "data.soft_labels=true",
+        "--set",
+        "distillation.teachers=fer2013,ferplus",
+        "--set",
+        "distillation.weight=0.7",
         "--epochs",
         1,
-        "--threads",
-        1,
+        "--set",
+        "threads=1",
         "--out",
         out,
     )
     assert res.exit_code == 0, res.output
     card = Classifier(out / "vgg_small.ferplus.onnx").card
-    assert card.training["config"]["teacher"] == ["fer2013", "ferplus"] and card.training["config"]["distill"] == 0.7
+    assert card.training["recipe"]["distillation"] == {"teachers": ["fer2013", "ferplus"], "weight": 0.7}
     again = cli(
         "train",
         "--arch",
@@ -459,17 +501,18 @@ def test_distillation_run_records_its_teachers(cli, fer2013_slice, ferplus_csv, 
         fer2013_slice,
         "--ferplus-labels",
         ferplus_csv,
-        "--heads",
-        "fer2013,ferplus",
-        "--soft-labels",
-        "--teacher",
-        "fer2013",
-        "--distill",
-        0.7,
+        "--set",
+        "data.heads=fer2013,ferplus",
+        "--set",
+        "data.soft_labels=true",
+        "--set",
+        "distillation.teachers=fer2013",
+        "--set",
+        "distillation.weight=0.7",
         "--epochs",
         1,
-        "--threads",
-        1,
+        "--set",
+        "threads=1",
         "--out",
         out,
     )

@@ -11,205 +11,87 @@ import typer
 from ._app import EmotionsOpt, FerplusOpt, app, echo_entries, fail
 
 
-def parse_model_args(items: list[str]) -> dict:
-    """KEY=VALUE pairs; values parse as JSON where they can (numbers, true/false), else stay strings."""
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--model-arg")
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
 @app.command("train")
 def train_cmd(
-    arch: Annotated[str, typer.Option("--arch", help="Architecture name (see `emopy archs`).")],
-    data: Annotated[Path, typer.Option("--data", help="Dataset path (FER2013 CSV, class folders, sequences).")],
     out: Annotated[
         Path, typer.Option("--out", help="Run folder: checkpoints, logs, plots, exported .onnx. Re-running resumes.")
     ],
+    recipe: Annotated[
+        str | None,
+        typer.Option(
+            "--recipe",
+            metavar="FILE|NAME",
+            help="A recipe file (.yaml/.json) or a shipped model's recipe by name (vgg_wide.ferplus, ferplus, "
+            "default, ...); the options below override its fields (docs/training.md).",
+        ),
+    ] = None,
+    arch: Annotated[str | None, typer.Option("--arch", help="model.arch: architecture (see `emopy archs`).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="data.path: FER2013 CSV, class folders or sequence folders."),
+    ] = None,
     ferplus_labels: FerplusOpt = None,
     emotions: EmotionsOpt = None,
-    heads: Annotated[
-        str | None, typer.Option(help="Label sets to learn, e.g. fer2013,ferplus for one joint model.")
-    ] = None,
-    soft_labels: Annotated[bool, typer.Option("--soft-labels", help="Train FER+ on vote distributions.")] = False,
-    epochs: int = 30,
-    batch_size: int = 64,
-    lr: float = 0.05,
-    weight_decay: float = 5e-4,
-    label_smoothing: float = 0.1,
-    schedule: Annotated[str, typer.Option(help="onecycle, cosine or constant.")] = "onecycle",
-    augment: Annotated[
-        str, typer.Option(help="Comma list of crop,flip,rotate,color,erase,domain; 'none' for none.")
-    ] = "crop,flip",
-    class_weights: Annotated[str, typer.Option(help="none or balanced.")] = "none",
-    patience: Annotated[int, typer.Option(help="Early stopping after N epochs without validation gain (0 = off).")] = 0,
-    frames: Annotated[int, typer.Option(help="Frames per window for sequence models.")] = 3,
-    limit: Annotated[int, typer.Option(help="Use only the first N images of each split (quick runs).")] = 0,
-    seed: int = 0,
-    threads: Annotated[int, typer.Option(help="Torch CPU threads (0 = default).")] = 0,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="optimisation.epochs.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="optimisation.seed.")] = None,
     init: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--init",
-            help="Fine-tune: start from these weights (shipped model name, .onnx, int8 .onnx or "
-            "best-*.pt of the same architecture) instead of random ones.",
-        ),
-    ] = "",
-    precision: Annotated[
-        str, typer.Option(help="fp32, or bf16 autocast (about 2x faster on CPUs with AVX-512 BF16).")
-    ] = "fp32",
-    teacher: Annotated[
-        str,
-        typer.Option(
-            "--teacher",
-            help="Distil from these models (comma list of shipped names or .onnx "
-            "files; their flip-TTA predictions are averaged).",
-        ),
-    ] = "",
-    distill: Annotated[
-        float, typer.Option(help="Weight of the teachers' predictions in the targets (labels get the rest).")
-    ] = 0.5,
-    swa_start: Annotated[
-        int,
-        typer.Option(
-            "--swa-start",
-            help="Average the weights of every epoch from this one on (stochastic weight averaging; batch-norm "
-            "statistics recomputed) and select and export the average; 0 = off. Pair with --schedule constant "
-            "or cosine, e.g. when fine-tuning with --init.",
-        ),
-    ] = 0,
-    ema: Annotated[
-        float,
-        typer.Option(
-            help="Exponential moving average of the weights and batch-norm statistics, updated every step with "
-            "this decay (e.g. 0.999: about the last 1,000 steps); the average is selected and exported; 0 = off."
-        ),
-    ] = 0.0,
-    sam: Annotated[
-        float,
-        typer.Option(
-            help="Sharpness-aware minimisation: step with the gradient taken at weights moved this far (e.g. 0.05) "
-            "along the gradient; favours flat minima, costs a second pass per step; 0 = off."
-        ),
-    ] = 0.0,
-    average_init: Annotated[
-        float,
-        typer.Option(
-            "--average-init",
-            help="Fine-tuning: export the selected weights averaged with the --init ones, this share for the "
-            "latter (WiSE-FT; e.g. 0.5, the midpoint); 0 = off. `emopy export RUN --average-init` tries others.",
-        ),
-    ] = 0.0,
-    mixup: Annotated[
-        float, typer.Option(help="Mixup: blend pairs of faces and their targets, share ~ Beta(alpha, alpha); 0 = off.")
-    ] = 0.0,
-    cutmix: Annotated[
-        float,
-        typer.Option(
-            help="CutMix: paste a box of another face, targets by area, share ~ Beta(alpha, alpha); 0 = off. "
-            "With --mixup too, each batch uses one of the two."
-        ),
-    ] = 0.0,
-    model_arg: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--model-arg",
-            help="Architecture option KEY=VALUE, repeatable, e.g. "
-            "weights=runs/x/best-ferplus.pt freeze=true (TransferLearningNN) or frames=5.",
+            help="model.init: fine-tune from these weights (shipped model name, .onnx, int8 .onnx or best-*.pt of "
+            "the same architecture).",
         ),
     ] = None,
-    export: Annotated[bool, typer.Option(help="Export ONNX models at the end.")] = True,
+    precision: Annotated[
+        str | None, typer.Option("--precision", help="precision: fp32, or bf16 autocast (CPUs with native bf16).")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="data.limit: only the first N images of each split (quick runs).")
+    ] = None,
     nproc: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--nproc",
-            help="Train data-parallel in N processes on this machine (torchrun, gloo); "
-            "across machines run `torchrun ... -m emopy train` yourself (docs/scale.md).",
+            help="nproc: train data-parallel in N processes on this machine (torchrun, gloo; docs/scale.md).",
         ),
-    ] = 1,
+    ] = None,
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="FIELD=VALUE",
+            help="FIELD=VALUE for any recipe field, repeatable: optimisation.lr=0.01, data.heads=fer2013,ferplus, "
+            "averaging.ema=0.999, model.args.frames=5, threads=2, export=false (fields: docs/training.md).",
+        ),
+    ] = None,
 ) -> None:
-    """Train a model; checkpoints every epoch and resumes from --out."""
-    import os
-    import sys
-
+    """Train a model as a recipe says; checkpoints every epoch and resumes from --out. Every setting is checked
+    before any data loads."""
     from ..errors import EmopyError
+    from ..train.recipe import load_recipe, parse_assignments
 
-    if nproc > 1 and "WORLD_SIZE" not in os.environ:
-        from ..train.distributed import relaunch
-
-        if sys.argv[1:2] != ["train"]:
-            fail(
-                EmopyError(
-                    "--nproc re-runs the `emopy train` command line; here start `torchrun -m emopy train ...` yourself"
-                )
-            )
-        args, skip = [], False
-        for a in sys.argv[2:]:
-            if skip or a == "--nproc" or a.startswith("--nproc="):
-                skip = a == "--nproc"
-                continue
-            args.append(a)
-        raise typer.Exit(relaunch(nproc, args))
-    from ..models import model_info
-    from ..train.mix import check_alphas
-    from ..train.run import train
-    from ..train.sam import check_rho
-    from ..train.trainer import TrainConfig, check_average_init, check_averaging
-
-    teachers = tuple(t.strip() for t in teacher.split(",") if t.strip())
-    aug = () if augment == "none" else tuple(a.strip() for a in augment.split(",") if a.strip())
-    cfg = TrainConfig(
-        arch=arch,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        label_smoothing=label_smoothing,
-        schedule=schedule,
-        augment=aug,
-        class_weights=class_weights,
-        patience=patience,
-        seed=seed,
-        threads=threads,
-        init=init,
-        precision=precision,
-        teacher=teachers,
-        distill=distill if teachers else 0.0,
-        swa_start=swa_start,
-        ema=ema,
-        sam=sam,
-        average_init=average_init,
-        mixup=mixup,
-        cutmix=cutmix,
-        model_kwargs=parse_model_args(model_arg or []),
-    )
+    named = {
+        "model.arch": arch,
+        "data.path": data,
+        "data.ferplus_labels": ferplus_labels,
+        "data.emotions": emotions,
+        "optimisation.epochs": epochs,
+        "optimisation.seed": seed,
+        "model.init": init,
+        "precision": precision,
+        "data.limit": limit,
+        "nproc": nproc,
+    }
     try:
-        model_info(arch)  # an unknown architecture or a bad alpha fails before the data is loaded
-        check_alphas(mixup, cutmix)
-        check_averaging(swa_start, ema, epochs)
-        check_rho(sam)
-        check_average_init(average_init, init)
-        result = train(
-            cfg,
-            data,
-            out,
-            ferplus_labels=ferplus_labels,
-            heads=heads.split(",") if heads else None,
-            emotions=emotions,
-            soft=soft_labels,
-            frames=frames,
-            limit=limit,
-            export=export,
-        )
+        values = parse_assignments(assignments or [])
+        values |= {k: str(v) if isinstance(v, Path) else v for k, v in named.items() if v is not None}
+        chosen = load_recipe(recipe).with_values(values)
+        from ..train.run import train  # (torch: only once the recipe is valid)
+
+        result = train(chosen, out)
     except EmopyError as exc:
         fail(exc)
-    if "heads" in result:  # (the other processes of a data-parallel run have nothing to report)
+    if "heads" in result:  # (the other processes of a data-parallel run, and their launcher, have nothing to report)
         typer.echo(json.dumps(result["heads"], indent=1))
 
 
@@ -329,8 +211,8 @@ def export_cmd(
         float | None,
         typer.Option(
             "--average-init",
-            help="A fine-tuning run: export its selected weights averaged with its --init ones, this share for the "
-            "latter (WiSE-FT); replaces the run's own --average-init.",
+            help="A fine-tuning run: export its selected weights averaged with its starting ones (model.init), this "
+            "share for the latter (WiSE-FT); replaces the run's own averaging.average_init.",
         ),
     ] = None,
 ) -> None:

@@ -8,13 +8,13 @@ from .plan import ARCHS, Settings
 from .scoring import train_row
 from .store import Row
 
-# name -> (what it tests, TrainConfig changes, class merges); "default" is shared by both studies.
+# name -> (what it tests, recipe fields changed, class merges); "default" is shared by both studies.
 ABLATIONS: dict[str, tuple[str, dict, dict | None]] = {
     "default": ("augmentation crop,flip; no imbalance handling", {}, None),
-    "no-augment": ("augmentation off", {"augment": ()}, None),
+    "no-augment": ("augmentation off", {"augment": []}, None),
     "balanced": (
         "class_weights=balanced (loss weighted by inverse class frequency)",
-        {"class_weights": "balanced"},
+        {"regularisation.class_weights": "balanced"},
         None,
     ),
     "merge-disgust": ("disgust merged into anger (6 classes)", {}, {"disgust": "anger"}),
@@ -28,10 +28,10 @@ def plan_ablations(out: Path, settings: Settings, names: list[str], arch: str = 
     model, kwargs = ARCHS.get(arch, (arch, {}))
     rows = []
     for name in names:
-        what, config, merges = ABLATIONS[name]
+        what, fields, merges = ABLATIONS[name]
 
-        def go(folder: Path, config=config, merges=merges) -> dict:
-            return train_row(folder, settings, model, kwargs, merges=merges, **config)
+        def go(folder: Path, fields=fields, merges=merges) -> dict:
+            return train_row(folder, settings, model, kwargs, merges=merges, **fields)
 
         rows.append(
             Row(

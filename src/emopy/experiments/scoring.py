@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,30 +73,30 @@ def train_row(
     model_kwargs: dict | None = None,
     emotions=None,
     merges: dict[str, str] | None = None,
-    **config,
+    **fields,
 ) -> dict:
-    """Train one model with `emopy.train` (FER2013 Training -> PublicTest selection) and read its results."""
+    """Train one model with `emopy.train` (FER2013 Training -> PublicTest selection) and read its results;
+    `fields` are further recipe fields by dotted name (`**{"regularisation.class_weights": "balanced"}`)."""
+    from ..train.recipe import Recipe
     from ..train.run import train
-    from ..train.trainer import TrainConfig
 
-    cfg = TrainConfig(
-        arch=arch,
-        epochs=settings.epochs,
-        patience=settings.patience,
-        precision=settings.precision,
-        threads=settings.threads,
-        model_kwargs=dict(model_kwargs or {}),
+    recipe = Recipe().with_values(
+        {
+            "data.path": str(settings.fer2013),
+            "data.heads": ["fer2013"],
+            "data.emotions": list(emotions) if emotions else None,
+            "data.merges": merges or {},
+            "data.limit": settings.limit,
+            "model.arch": arch,
+            "model.args": dict(model_kwargs or {}),
+            "optimisation.epochs": settings.epochs,
+            "optimisation.patience": settings.patience,
+            "precision": settings.precision,
+            "threads": settings.threads,
+            **fields,
+        }
     )
-    cfg = replace(cfg, **config)
-    result = train(
-        cfg,
-        settings.fer2013,
-        folder,
-        heads=["fer2013"],
-        emotions=list(emotions) if emotions else None,
-        limit=settings.limit,
-        merges=merges,
-    )
+    result = train(recipe, folder)
     head = result["heads"]["fer2013"]
     test = json.loads(Path(head["onnx"]).with_suffix(".test.json").read_text())
     return {
@@ -105,7 +104,7 @@ def train_row(
         "val": head.get("val"),
         "test": keep(test),
         "arch": arch,
-        "model_kwargs": cfg.model_kwargs,
+        "model_kwargs": recipe.model.args,
         "epochs_run": len(result["history"]),
         "train_s": round(sum(r["seconds"] for r in result["history"]), 1),
     }

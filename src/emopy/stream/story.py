@@ -6,8 +6,7 @@ a browser, a test) and it reports each segment played and each decision with the
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..emotions import resolve, resolve_many
 from ..errors import StoryError
+from ..structured import field_errors, read_mapping
 
 
 class DecisionPoint(BaseModel):
@@ -99,10 +99,6 @@ class Story(BaseModel):
         return out
 
 
-def _loc(loc: Sequence[Any]) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
-
-
 def _check_links(story: Story) -> list[str]:
     """Errors for targets that do not exist and for cycles (a story must end)."""
     errors = []
@@ -149,7 +145,7 @@ def parse_story(data: Any, name: str = "story") -> Story:
     try:
         story = Story.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{_loc(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+        lines = field_errors(exc)
         raise StoryError(f"{name}: invalid story:\n  " + "\n  ".join(lines)) from None
     problems = _check_links(story)
     if problems:
@@ -160,19 +156,7 @@ def parse_story(data: Any, name: str = "story") -> Story:
 def load_story(path: str | Path) -> Story:
     """Read and validate a .yaml/.yml or .json story file; media paths become relative to the file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise StoryError(f"{path}: cannot read story file ({exc.strerror})") from None
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except Exception as exc:  # json / yaml syntax errors carry the line
-        raise StoryError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from None
+    data = read_mapping(path, "story", StoryError)
     story = parse_story(data, str(path))
     for seg in story.segments.values():
         if seg.media and not Path(seg.media).is_absolute():

@@ -39,9 +39,8 @@ def teacher_probs(teachers: Sequence[Classifier], images: np.ndarray, labels: Se
 
 
 def distill_heads(heads: list[Head], images: np.ndarray, teachers: Sequence[str], weight: float) -> list[Head]:
-    """`heads` whose targets are blended with the teachers' predictions (labelled images only)."""
-    if not 0.0 < weight <= 1.0:
-        raise ConfigError(f"distillation weight must be in (0, 1], got {weight}")
+    """`heads` whose targets are blended with the teachers' predictions (labelled images only); `weight` in (0, 1]
+    as the recipe checks it."""
     if images.ndim != 3:
         raise ConfigError("distillation needs still images (N x H x W); sequence models are not supported")
     models = [Classifier(t) for t in teachers]

@@ -1,7 +1,8 @@
 """Data-parallel training with PyTorch's own DistributedDataParallel (gloo on CPU), started by torchrun.
 
-`torchrun --nproc-per-node N -m emopy train ...` (or `emopy train --nproc N`) starts N processes; each reads
-its rank from the environment torchrun sets. One process without torchrun is the ordinary single-process run.
+`torchrun --nproc-per-node N -m emopy train --recipe FILE ...` (or `emopy train --nproc N`, which writes the recipe
+into the run folder and starts that) runs N processes; each reads its rank from the environment torchrun sets. One
+process without torchrun is the ordinary single-process run.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 import torch
 import torch.distributed as dist
+
+from ..errors import EmopyError
 
 
 @dataclass(frozen=True)
@@ -95,17 +99,15 @@ def run_worker(main: Callable[[], object]) -> NoReturn:
     os._exit(code)
 
 
-def relaunch(nproc: int, args: list[str]) -> int:
-    """Run `python -m emopy train ARGS` under torchrun with `nproc` processes on this machine; its exit status."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc-per-node={nproc}",
-        "-m",
-        "emopy",
-        "train",
-        *args,
-    ]
-    return subprocess.call(cmd)
+def launched() -> bool:
+    """Whether this process was started by torchrun (or a launcher that sets its environment)."""
+    return "WORLD_SIZE" in os.environ
+
+
+def launch(nproc: int, recipe_file: Path, out: Path) -> None:
+    """Run `python -m emopy train --recipe RECIPE_FILE --out OUT` in `nproc` processes on this machine (torchrun);
+    raises when they fail (each has printed its own error)."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"]
+    code = subprocess.call([*cmd, "-m", "emopy", "train", "--recipe", str(recipe_file), "--out", str(out)])
+    if code:
+        raise EmopyError(f"the {nproc} training processes failed (torchrun exit status {code})")

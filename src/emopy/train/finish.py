@@ -34,7 +34,8 @@ def _split_dataset(trainer, k: int, split: str) -> Dataset:
 
 def finish_run(trainer, export: bool = True) -> dict:
     """Export and score every head of a finished `Trainer`; returns {head: metrics}."""
-    out, cfg = trainer.out, trainer.cfg
+    out, recipe = trainer.out, trainer.recipe
+    arch, share = recipe.model.arch, recipe.averaging.average_init
     plot_curves(trainer.history, out / "curves.png")
     run = json.loads((out / "run.json").read_text())
     results = {}
@@ -42,13 +43,13 @@ def finish_run(trainer, export: bool = True) -> dict:
     for k, head in enumerate(trainer.heads):
         stop = start + len(head.label_names)
         trainer.load_best(head.name)
-        if cfg.average_init:
-            trainer.average_with_init(cfg.average_init)
+        if share:
+            trainer.average_with_init(share)
         best = max(trainer.history, key=lambda r: r.get(f"val_acc_{head.name}", -1)) if trainer.history else {}
         card = ModelCard(
-            name=f"{cfg.arch}.{head.name}",
+            name=f"{arch}.{head.name}",
             labels=head.label_names,
-            arch=cfg.arch,
+            arch=arch,
             **asdict(trainer.input),
             frames=trainer.images.shape[1] if trainer.temporal else 0,
             dataset=run["source"] + (f" (joint with heads {run['heads']})" if len(trainer.heads) > 1 else ""),
@@ -57,13 +58,12 @@ def finish_run(trainer, export: bool = True) -> dict:
             ),
             training={
                 "command": portable(run.get("command") or "emopy " + shlex.join(sys.argv[1:])),
-                "config": {**vars(cfg), "teacher": [portable(t) for t in cfg.teacher]},
+                "recipe": recipe.record(),
                 "epochs_run": trainer.epoch,
                 "selected_epoch": best.get("epoch"),
                 "wall_seconds": round(sum(r["seconds"] for r in trainer.history), 1),
                 "machine": f"{os.cpu_count()} CPU cores, no GPU",
                 "images_per_s": best.get("images_per_s"),
-                "soft_labels": run["soft"],
             },
         )
         if not export:

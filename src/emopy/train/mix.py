@@ -8,16 +8,9 @@ which does not import beside the CPU torch build EmoPy pins.)
 
 from __future__ import annotations
 
-from ..errors import ConfigError, require
+from ..errors import require
 
 torch = require("torch", "train")
-
-
-def check_alphas(mixup: float, cutmix: float) -> None:
-    """Refuse a negative alpha (0 turns a method off)."""
-    for name, alpha in (("mixup", mixup), ("cutmix", cutmix)):
-        if alpha < 0:
-            raise ConfigError(f"--{name} must be >= 0 (a Beta distribution's alpha; 0 = off), got {alpha}")
 
 
 def mix_batch(x: torch.Tensor, mixup: float, cutmix: float) -> tuple[torch.Tensor, torch.Tensor, float]:

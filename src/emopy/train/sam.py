@@ -6,17 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..errors import ConfigError, require
+from ..errors import require
 from .batchnorm import batch_norms
 
 torch = require("torch", "train")
 nn = torch.nn
-
-
-def check_rho(rho: float) -> None:
-    """Fail early on a bad SAM radius."""
-    if not 0 <= rho < 1:
-        raise ConfigError(f"sam is the radius of the weight perturbation in [0, 1), e.g. 0.05; got {rho}")
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """The training loop: augmentation, soft/hard targets, schedule, per-epoch checkpoint and resume.
 
-`fit(config, images, heads)` trains one model with one linear output block per head. Every
+`Trainer(recipe, out, images, heads, split).fit()` trains one model with one linear output block per head. Every
 epoch it writes `checkpoint.pt` (atomically) and a metrics row; a killed run started again
 with the same `out` directory continues from the last finished epoch.
 """
@@ -11,12 +11,12 @@ import csv
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, require
+from .recipe import Recipe, from_stored
 
 torch = require("torch", "train")
 from tqdm.auto import tqdm  # noqa: E402
@@ -26,57 +26,21 @@ from ..models import create_model, model_info  # noqa: E402
 from ..models.folded import has_placeholder_statistics  # noqa: E402
 from . import distributed  # noqa: E402
 from .batchnorm import recentre_batch_norm  # noqa: E402
-from .mix import check_alphas, mix_batch  # noqa: E402
-from .sam import ascended, check_rho  # noqa: E402
+from .mix import mix_batch  # noqa: E402
+from .sam import ascended  # noqa: E402
 from .tasks import Head  # noqa: E402
 
 
-@dataclass
-class TrainConfig:
-    """Hyper-parameters of one run; stored in the checkpoint and the exported model card."""
-
-    arch: str = "vgg_small"
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 0.05
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    label_smoothing: float = 0.1
-    schedule: str = "onecycle"  # onecycle | cosine | constant
-    augment: tuple[str, ...] = ("crop", "flip")
-    class_weights: str = "none"  # none | balanced
-    patience: int = 0  # early stopping on the first head's validation accuracy; 0 = off
-    seed: int = 0
-    threads: int = 0  # 0 = torch default
-    init: str = ""  # start from these weights (shipped model name, .onnx or .pt) instead of random: fine-tuning
-    precision: str = "fp32"  # fp32 | bf16 (autocast: ~2x faster steps on CPUs with AVX-512 BF16 / AMX)
-    teacher: tuple[str, ...] = ()  # distil from these exported models (averaged, flip TTA) ...
-    distill: float = 0.0  # ... with this weight on their predictions (the labels get 1 - distill)
-    swa_start: int = 0  # average the weights of every epoch from this one on (SWA) and select the average; 0 = off
-    mixup: float = 0.0  # Beta alpha of mixup (blend whole faces and their targets); 0 = off
-    cutmix: float = 0.0  # Beta alpha of CutMix (paste a box of another face); 0 = off; with mixup, one per batch
-    ema: float = 0.0  # decay of a per-step exponential moving average of weights and BN statistics, selected; 0 = off
-    sam: float = 0.0  # radius of sharpness-aware minimisation (two passes per step); 0 = plain SGD
-    average_init: float = 0.0  # share of the --init weights averaged into the exported ones (WiSE-FT); 0 = off
-    model_kwargs: dict = field(default_factory=dict)
-
-
-def check_averaging(swa_start: int, ema: float, epochs: int) -> None:
-    """Fail early on a bad weight-averaging setting (SWA from an epoch, or a per-step EMA decay; one of the two)."""
-    if swa_start < 0 or swa_start > epochs:
-        raise ConfigError(f"swa_start must be between 1 and epochs ({epochs}) or 0 (off), got {swa_start}")
-    if not 0 <= ema < 1:
-        raise ConfigError(f"ema is a decay per step in [0, 1), e.g. 0.999; got {ema}")
-    if ema and swa_start:
-        raise ConfigError("choose one weight average: --ema or --swa-start")
-
-
-def check_average_init(share: float, init: str) -> None:
-    """Fail early on a bad share of the starting weights (it needs a fine-tuning run)."""
-    if not 0 <= share < 1:
-        raise ConfigError(f"average_init is the share of the --init weights in [0, 1), e.g. 0.5; got {share}")
-    if share and not init:
-        raise ConfigError("average_init averages the exported weights with the --init ones: give --init")
+def refuse_another_run(stored: dict, recipe: Recipe, ckpt: Path) -> None:
+    """Refuse to continue the checkpoint `ckpt` (whose stored recipe is `stored`) with a recipe that learns
+    differently; fields added since it was written count with their defaults."""
+    old, new = from_stored(stored).learnt(), recipe.learnt()
+    changed = sorted(k for k in new if old.get(k) != new[k])
+    if changed:
+        raise ConfigError(
+            f"{ckpt} belongs to a different run ({', '.join(f'{k}={old.get(k)!r}' for k in changed)}); "
+            "resume with the same recipe or use another --out"
+        )
 
 
 def _normalise(x_uint8: torch.Tensor) -> torch.Tensor:
@@ -86,19 +50,22 @@ def _normalise(x_uint8: torch.Tensor) -> torch.Tensor:
 class Trainer:
     """Holds the model, optimiser and data of one run; `fit` trains, `predict_logits` evaluates."""
 
-    def __init__(self, config: TrainConfig, out: Path, images: np.ndarray, heads: list[Head], split: np.ndarray):
-        self.cfg, self.out = config, Path(out)
+    def __init__(self, recipe: Recipe, out: Path, images: np.ndarray, heads: list[Head], split: np.ndarray):
+        self.recipe, self.out = recipe, Path(out)
+        opt, arch = recipe.optimisation, recipe.model.arch
         self.world = distributed.current()
-        if self.world.distributed and config.batch_size % self.world.size:
-            raise ConfigError(f"batch size {config.batch_size} does not split over {self.world.size} processes")
+        if self.world.distributed and opt.batch_size % self.world.size:
+            raise ConfigError(
+                f"optimisation.batch_size {opt.batch_size} does not split over {self.world.size} processes"
+            )
         self.out.mkdir(parents=True, exist_ok=True)
-        if config.threads:
-            torch.set_num_threads(config.threads)
-        torch.manual_seed(config.seed)
+        if recipe.threads:
+            torch.set_num_threads(recipe.threads)
+        torch.manual_seed(opt.seed)
         self.heads = heads
         self.sizes = [len(h.label_names) for h in heads]
-        self.temporal = model_info(config.arch).temporal
-        self.input = model_info(config.arch).input  # image size, crop and normalisation of this architecture
+        self.temporal = model_info(arch).temporal
+        self.input = model_info(arch).input  # image size, crop and normalisation of this architecture
         if self.temporal and images.ndim == 3:  # still images: one-frame sequences, as EmoPy ran ConvolutionalLstmNN
             images = images[:, None]
         self.images = torch.from_numpy(np.ascontiguousarray(images))
@@ -110,15 +77,15 @@ class Trainer:
         self.targets = [torch.from_numpy(h.targets) for h in heads]
         self.masks = [torch.from_numpy(h.mask) for h in heads]
         self.class_w = [self._class_weights(h) for h in heads]
-        kwargs = dict(config.model_kwargs)
+        kwargs = dict(recipe.model.args)
         if self.temporal:
             kwargs.setdefault("frames", images.shape[1])
-        self.augment = build_augment(config.augment, self.input.input_size)
+        self.augment = build_augment(recipe.augment, self.input.input_size)
         self.center = build_augment((), self.input.input_size)
-        self.model = create_model(config.arch, sum(self.sizes), **kwargs)
-        loaded = self._load_init(config.init) if config.init else set()
-        if has_placeholder_statistics(self.model.state_dict()):  # from an int8 export (--init or a backbone)
-            sample = np.random.default_rng(config.seed).permutation(self.train_idx)[:4096]
+        self.model = create_model(arch, sum(self.sizes), **kwargs)
+        loaded = self._load_init(recipe.model.init) if recipe.model.init else set()
+        if has_placeholder_statistics(self.model.state_dict()):  # from an int8 export (init or a backbone)
+            sample = np.random.default_rng(opt.seed).permutation(self.train_idx)[:4096]
             recentre_batch_norm(
                 self.model, (self.batch_input(sample[i : i + 256], False) for i in range(0, len(sample), 256))
             )
@@ -128,45 +95,39 @@ class Trainer:
             self.model = self.model.to(memory_format=torch.channels_last)
         # the module that trains: DDP averages gradients over processes; `self.model` stays the plain module
         self.net = torch.nn.parallel.DistributedDataParallel(self.model) if self.world.distributed else self.model
-        wd = config.weight_decay
         self.opt = torch.optim.SGD(
-            self.model.parameters(), lr=config.lr, momentum=config.momentum, nesterov=True, weight_decay=wd
+            self.model.parameters(),
+            lr=opt.lr,
+            momentum=opt.momentum,
+            nesterov=True,
+            weight_decay=opt.weight_decay,
         )
-        steps = config.epochs * int(np.ceil(len(self.train_idx) / config.batch_size))
-        if config.schedule == "onecycle":
-            self.sched = torch.optim.lr_scheduler.OneCycleLR(
-                self.opt, max_lr=config.lr, total_steps=max(steps, 10), pct_start=0.2
-            )
-        elif config.schedule == "cosine":
-            self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=max(steps, 1))
-        elif config.schedule == "constant":
-            self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda _: 1.0)
-        else:
-            raise ConfigError(f"unknown schedule {config.schedule!r}; use onecycle, cosine or constant")
-        if config.precision not in ("fp32", "bf16"):
-            raise ConfigError(f"unknown precision {config.precision!r}; use fp32 or bf16")
-        if config.precision == "bf16" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            raise ConfigError(
-                "--precision bf16 needs a CPU with native bf16 (AVX512_BF16 or AMX); this one would "
-                "emulate it about 10x slower than fp32 (benchmarks/RESULTS.md); use fp32"
-            )
-        check_averaging(config.swa_start, config.ema, config.epochs)
-        check_alphas(config.mixup, config.cutmix)
-        check_rho(config.sam)
-        check_average_init(config.average_init, config.init)
+        self.sched = self._schedule(opt.epochs * int(np.ceil(len(self.train_idx) / opt.batch_size)))
+        averaging = recipe.averaging
         # the running average of the weights (stochastic weight averaging); its batch-norm statistics are recomputed
-        self.swa = torch.optim.swa_utils.AveragedModel(self.model) if config.swa_start else None
+        self.swa = torch.optim.swa_utils.AveragedModel(self.model) if averaging.swa_start else None
         # or their exponential moving average, updated every step, batch-norm statistics averaged alongside
         self.ema = (
             torch.optim.swa_utils.AveragedModel(
-                self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema), use_buffers=True
+                self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(averaging.ema), use_buffers=True
             )
-            if config.ema
+            if averaging.ema
             else None
         )
         self.epoch = 0
         self.best: dict[str, float] = {h.name: -1.0 for h in heads}
         self.history: list[dict] = []
+
+    def _schedule(self, steps: int):
+        """The learning-rate schedule of the recipe over `steps` optimiser steps."""
+        opt = self.recipe.optimisation
+        if opt.schedule == "onecycle":
+            return torch.optim.lr_scheduler.OneCycleLR(
+                self.opt, max_lr=opt.lr, total_steps=max(steps, 10), pct_start=0.2
+            )
+        if opt.schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=max(steps, 1))
+        return torch.optim.lr_scheduler.LambdaLR(self.opt, lambda _: 1.0)  # constant
 
     def _load_init(self, weights: str) -> set[str]:
         """Fine-tuning: every tensor of `weights`; the classifier too when its shape matches this run's heads.
@@ -177,25 +138,20 @@ class Trainer:
         own = self.model.state_dict()
         if any(k.startswith("head.") and own.get(k) is not None and v.shape != own[k].shape for k, v in state.items()):
             state = {k: v for k, v in state.items() if not k.startswith("head.")}
+        wrong = f"model.init {weights}: not a {self.recipe.model.arch} model"
         try:
             missing, unexpected = self.model.load_state_dict(state, strict=False)
         except RuntimeError as exc:  # tensor shapes of another architecture
-            raise ConfigError(
-                f"--init {weights}: not a {self.cfg.arch} model ({str(exc).splitlines()[-1].strip()})"
-            ) from None
+            raise ConfigError(f"{wrong} ({str(exc).splitlines()[-1].strip()})") from None
         missing = [k for k in missing if not k.startswith("head.") and not k.endswith("num_batches_tracked")]
         if missing or unexpected:
-            raise ConfigError(
-                f"--init {weights}: not a {self.cfg.arch} model (missing {missing[:3]}, unexpected {unexpected[:3]})"
-            )
+            raise ConfigError(f"{wrong} (missing {missing[:3]}, unexpected {unexpected[:3]})")
         return set(state)
 
     def _class_weights(self, head: Head) -> torch.Tensor:
         c = len(head.label_names)
-        if self.cfg.class_weights == "none":
+        if self.recipe.regularisation.class_weights == "none":
             return torch.ones(c)
-        if self.cfg.class_weights != "balanced":
-            raise ConfigError(f"unknown class_weights {self.cfg.class_weights!r}; use none or balanced")
         lab = head.labels[self.train_idx][head.mask[self.train_idx]]
         counts = np.bincount(lab, minlength=c).astype(np.float64)
         w = np.where(counts > 0, counts.sum() / (c * np.maximum(counts, 1)), 0.0)
@@ -221,7 +177,8 @@ class Trainer:
                 continue
             t = self.targets[k][ti][mask]
             c = t.shape[1]
-            t = t * (1 - self.cfg.label_smoothing) + self.cfg.label_smoothing / c
+            smoothing = self.recipe.regularisation.label_smoothing
+            t = t * (1 - smoothing) + smoothing / c
             logp = torch.log_softmax(part[mask], dim=1)
             w = self.targets[k][ti][mask] @ self.class_w[k]  # weight of each sample's (soft) class
             total = total + (-(t * logp).sum(1) * w).sum() / mask.sum()
@@ -247,7 +204,7 @@ class Trainer:
     # ---- checkpoints ---------------------------------------------------------------------
     def state(self) -> dict:
         return {
-            "config": asdict(self.cfg),
+            "config": self.recipe.model_dump(mode="json"),
             "heads": [(h.name, list(h.label_names)) for h in self.heads],
             "model": self.model.state_dict(),
             "opt": self.opt.state_dict(),
@@ -268,22 +225,14 @@ class Trainer:
         os.replace(tmp, path)
 
     def try_resume(self) -> bool:
+        """Continue from the run folder's checkpoint, if any (refusing another run's); whether it did."""
         ckpt = self.out / "checkpoint.pt"
         if not ckpt.exists():
             return False
         state = torch.load(ckpt, map_location="cpu", weights_only=True)
         if state["heads"] != [(h.name, list(h.label_names)) for h in self.heads]:
             raise ConfigError(f"{ckpt} belongs to a different run (labels {state['heads']}); use another --out")
-        old = {**asdict(TrainConfig()), **state["config"], "threads": 0}  # fields added since default as before
-        new = dict(asdict(self.cfg), threads=0)
-        changed = sorted(
-            k for k in new if old.get(k) != new[k] and not (isinstance(new[k], tuple) and list(new[k]) == old.get(k))
-        )
-        if changed:
-            raise ConfigError(
-                f"{ckpt} belongs to a different run ({', '.join(f'{k}={old.get(k)!r}' for k in changed)}); "
-                "resume with the same options or use another --out"
-            )
+        refuse_another_run(state["config"], self.recipe, ckpt)
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])
         self.sched.load_state_dict(state["sched"])
@@ -298,13 +247,13 @@ class Trainer:
     def epoch_order(self) -> np.ndarray:
         """This process's training images for the epoch: all of them shuffled, or its DistributedSampler shard."""
         if not self.world.distributed:
-            return np.random.default_rng([self.cfg.seed, self.epoch]).permutation(self.train_idx)
+            return np.random.default_rng([self.recipe.optimisation.seed, self.epoch]).permutation(self.train_idx)
         sampler = torch.utils.data.DistributedSampler(
             range(len(self.train_idx)),
             num_replicas=self.world.size,
             rank=self.world.rank,
             shuffle=True,
-            seed=self.cfg.seed,
+            seed=self.recipe.optimisation.seed,
         )
         sampler.set_epoch(self.epoch)
         return self.train_idx[list(sampler)]
@@ -312,11 +261,12 @@ class Trainer:
     def train_epoch(self) -> float:
         self.net.train()
         order = self.epoch_order()
-        torch.manual_seed(self.cfg.seed * 1000 + self.epoch + 7919 * self.world.rank)
-        bs, total, n = self.cfg.batch_size // self.world.size, 0.0, 0  # the global batch stays batch_size
+        opt, reg = self.recipe.optimisation, self.recipe.regularisation
+        torch.manual_seed(opt.seed * 1000 + self.epoch + 7919 * self.world.rank)
+        bs, total, n = opt.batch_size // self.world.size, 0.0, 0  # the global batch stays batch_size
         bar = tqdm(
             range(0, len(order), bs),
-            desc=f"epoch {self.epoch + 1}/{self.cfg.epochs}",
+            desc=f"epoch {self.epoch + 1}/{opt.epochs}",
             leave=False,
             mininterval=2,
             disable=not self.world.main,
@@ -325,12 +275,12 @@ class Trainer:
             idx = order[i : i + bs]
             if len(idx) < 2:  # (shards have equal lengths, so every process skips the same step)
                 continue
-            x, partner, lam = mix_batch(self.batch_input(idx, True), self.cfg.mixup, self.cfg.cutmix)
+            x, partner, lam = mix_batch(self.batch_input(idx, True), reg.mixup, reg.cutmix)
             self.opt.zero_grad(set_to_none=True)
             loss = self.batch_loss(x, idx, partner, lam)
             loss.backward()
-            if self.cfg.sam:  # step with the gradient at the worst nearby weights instead
-                with ascended(self.model, self.cfg.sam):
+            if reg.sam:  # step with the gradient at the worst nearby weights instead
+                with ascended(self.model, reg.sam):
                     self.opt.zero_grad(set_to_none=True)
                     self.batch_loss(x, idx, partner, lam).backward()
             self.opt.step()
@@ -345,7 +295,7 @@ class Trainer:
 
     def batch_loss(self, x: torch.Tensor, idx: np.ndarray, partner: torch.Tensor, lam: float) -> torch.Tensor:
         """The training loss of one (possibly mixed) batch, forward pass included."""
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16"):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.recipe.precision == "bf16"):
             logits = self.net(x).float()
         loss = self.loss(logits, idx)
         if lam < 1:  # a blend of two faces learns both targets in its shares
@@ -358,11 +308,11 @@ class Trainer:
         (every process the same)."""
         if self.ema is not None:
             return self.ema.module
-        if self.swa is None or self.epoch < self.cfg.swa_start:
+        if self.swa is None or self.epoch < self.recipe.averaging.swa_start:
             return self.model
         self.swa.update_parameters(self.model)
         batches = (self.batch_input(self.train_idx[i : i + 512], False) for i in range(0, len(self.train_idx), 512))
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16"):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.recipe.precision == "bf16"):
             torch.optim.swa_utils.update_bn(batches, self.swa.module)
         return self.swa.module
 
@@ -372,12 +322,10 @@ class Trainer:
         return distributed.all_gather_float(local)
 
     def fit(self) -> dict:
-        """Train until `epochs` (or early stopping); returns the history."""
-        resumed = self.try_resume()
-        if resumed and self.world.main:
-            print(f"resumed from {self.out / 'checkpoint.pt'} after epoch {self.epoch}")
+        """Train from the current epoch (0, or where `try_resume` left it) until `epochs` or early stopping;
+        returns the history."""
         stale = 0
-        while self.epoch < self.cfg.epochs:
+        while self.epoch < self.recipe.optimisation.epochs:
             t0 = time.time()
             loss = self.train_epoch()
             self.epoch += 1
@@ -418,7 +366,7 @@ class Trainer:
             if self.world.main:
                 print(json.dumps(row), flush=True)
             stale = 0 if improved_first or not val else stale + 1
-            if self.cfg.patience and stale >= self.cfg.patience:
+            if self.recipe.optimisation.patience and stale >= self.recipe.optimisation.patience:
                 print(f"early stop: no validation improvement in {stale} epochs")
                 break
         return {"history": self.history, "best": self.best}
@@ -442,7 +390,7 @@ class Trainer:
 
     @torch.no_grad()
     def average_with_init(self, share: float) -> None:
-        """Move the model's weights `share` of the way back to the --init ones (WiSE-FT, Wortsman et al. 2022):
+        """Move the model's weights `share` of the way back to the model.init ones (WiSE-FT, Wortsman et al. 2022):
         fine-tuning and its start lie in one basin, and their average often beats both."""
         for k, v in self.model.state_dict().items():
             if k in self.init_state and v.is_floating_point():
