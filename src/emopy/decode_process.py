@@ -94,7 +94,7 @@ class DecodeProcess:
         if (width, height) not in (size, size[::-1]) or channels != 3:  # EXIF orientation may swap the two
             raise ImageDecodeError(f"the decoder made a {width}x{height}x{channels} image of a {size[0]}x{size[1]} one")
         image = np.empty((height, width, channels), np.uint8)
-        await self._read_into(memoryview(image).cast("B"))
+        await self._read_into(image.data.cast("B"))
         return image
 
     async def _read(self, n: int) -> bytes:

@@ -21,6 +21,8 @@ EmopyError                      root of everything emopy raises on purpose
 
 from __future__ import annotations
 
+from types import ModuleType
+
 
 class EmopyError(Exception):
     """Root of every error emopy raises on purpose."""
@@ -98,7 +100,7 @@ class MissingExtraError(EmopyError, ImportError):
         )
 
 
-def require(module: str, extra: str):
+def require(module: str, extra: str) -> ModuleType:
     """Import `module` or raise MissingExtraError naming the extra that provides it."""
     import importlib
 

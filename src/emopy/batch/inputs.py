@@ -89,7 +89,7 @@ def decode(path: str, fps: float, skip: frozenset[str] | set[str] = frozenset())
         error = None if first is not None else "no frame could be decoded from this video"
     except (EmopyError, OSError, ValueError) as exc:
         first, error = None, str(exc)
-    if error:  # an unreadable video is one error row, like an unreadable image
+    if first is None:  # an unreadable video is one error row, like an unreadable image
         if item_key(path, None) not in skip:
             yield Decoded(path, None, None, None, error)
         return

@@ -20,7 +20,7 @@ def run_local(
     fps: float,
     chunk: int,
     skip: set[str],
-    progress: Callable[[int], None],
+    progress: Callable[[int], object],  # told how many more items are done; what it returns is ignored
 ) -> int:
     """Process every input not in `skip`; returns the number of images (stills and frames) processed."""
     decoded = (d for p in paths for d in decode(p, fps, skip))

@@ -82,7 +82,7 @@ def run_ray(
     skip: set[str],
     actors: int,
     address: str | None,
-    progress: Callable[[int], None],
+    progress: Callable[[int], object],  # told how many more items are done; what it returns is ignored
 ) -> int:
     """Process every input not in `skip` on Ray; returns the number of images (stills and frames) processed."""
     ray = connect(address)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -13,11 +13,14 @@ from .._version import __version__
 from ..errors import MissingExtraError
 from ..registry import Entry
 
+if TYPE_CHECKING:  # the context Click hands a group (typer.Context, a subclass, is the one callbacks receive)
+    from typer._click import Context
+
 
 class _Group(TyperGroup):
     """The `emopy` group: a missing optional dependency, wherever it is imported, is a one-line usage error."""
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: Context) -> object:
         try:
             return super().invoke(ctx)
         except MissingExtraError as exc:
@@ -52,7 +55,7 @@ DeviceOpt = Annotated[
 ]
 
 
-def fail(exc: Exception) -> None:
+def fail(exc: Exception) -> NoReturn:
     """Print an error without a traceback and exit with status 2."""
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(2)

@@ -23,7 +23,7 @@ EveryOpt = Annotated[
 ]
 
 
-def _stream(source: str, emotions, model: str, detector: str, fps, detect_every: int, device: str = "cpu", **kw):
+def _stream(source: str, emotions, model: str, detector: str, fps, detect_every: int, device: str | None = "cpu", **kw):
     """An EmotionStream, with usage errors reported without a traceback."""
     from ..errors import EmopyError
     from ..predict import FERModel
@@ -121,8 +121,9 @@ def video_cmd(
     )
     labels = stream.labels
     try:
-        streaming = out is not None and out.suffix.lower() != ".json"  # .json: the whole document at the end
-        rows = open_table(out, columns(labels, smoothed=True)) if streaming else None
+        rows = None  # .json: the whole document at the end; other tables are written as frames come
+        if out is not None and out.suffix.lower() != ".json":
+            rows = open_table(out, columns(labels, smoothed=True))
         video = open_writer(annotate, source, fps or getattr(stream.source, "fps", None) or 30.0) if annotate else None
     except (EmopyError, OSError, ValueError) as exc:
         fail(exc)

@@ -14,6 +14,7 @@ class _ConvClassifier(nn.Module):
     """`features` -> global average pool -> `head`; `forward_features` serves transfer learning."""
 
     features: nn.Module
+    pool: nn.Module
     head: nn.Module
 
     def forward_features(self, x):

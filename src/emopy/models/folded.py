@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from ..errors import ModelFileError
+
 EPS = 1e-5  # torch's batch-norm default, which every emopy model keeps
 _FUSED_W, _FUSED_B = "ConvBnFusion_W_", "ConvBnFusion_BN_B_"
 _QUANT_SUFFIXES = ("_quantized", "_scale", "_zero_point")
@@ -23,6 +25,8 @@ def is_quantized(tensors: dict[str, torch.Tensor]) -> bool:
 def _scale(tensors: dict[str, torch.Tensor], name: str, ndim: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Scale and zero point of one quantised tensor, shaped to broadcast over its first axis."""
     scale = tensors.get(f"{name}_scale", tensors.get(f"{name}_quantized_scale"))
+    if scale is None:
+        raise ModelFileError(f"the int8 weight {name} has no {name}_scale initializer")
     zero = tensors.get(f"{name}_zero_point", torch.zeros(()))
     shape = (-1,) + (1,) * (ndim - 1)
     return scale.float().reshape(shape if scale.ndim else ()), zero.float().reshape(shape if zero.ndim else ())

@@ -48,7 +48,7 @@ def face_transform(detection: Detection, margin: float, size: int, *, rotate: bo
     x, y, w, h = detection.box
     side = max(w, h) * (1 + 2 * margin)
     centre = face_centre(detection) if rotate else (x + w / 2, y + h / 2)
-    m = cv2.getRotationMatrix2D(centre, eye_angle(detection) if rotate else 0.0, size / side)
+    m: np.ndarray = cv2.getRotationMatrix2D(centre, eye_angle(detection) if rotate else 0.0, size / side)
     m[:, 2] += size / 2 - np.array(centre)
     return m
 

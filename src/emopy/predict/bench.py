@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..imageio import read_image
 from .model import FERModel
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "astronaut.jpg"
@@ -20,7 +21,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "astronaut.jpg"
 
 def example_frame() -> np.ndarray:
     """A 640x480 BGR frame with one face (~150 px, a webcam at arm's length), cut from the shipped example photo."""
-    img = cv2.imread(str(EXAMPLE), cv2.IMREAD_COLOR)
+    img = read_image(EXAMPLE)
     img = cv2.resize(img, (800, 800), interpolation=cv2.INTER_LINEAR)
     return np.ascontiguousarray(img[:480, 35:675])
 

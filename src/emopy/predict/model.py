@@ -143,8 +143,9 @@ class FERModel:
         """What is added to the log-probabilities: the viewer's calibration shift and the prior correction."""
         if self.shift is None and not self.balance:
             return None
+        shift = self.shift if self.shift is not None else 0.0
         prior = np.asarray(self.classifier.card.reference["prior"]) if self.balance else 0.0
-        return (self.shift if self.shift is not None else 0.0) - self.balance * prior
+        return np.asarray(shift - self.balance * prior)  # an array already: a shift or a prior is one
 
     def calibrate(
         self,

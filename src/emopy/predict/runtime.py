@@ -118,7 +118,7 @@ class Classifier:
             views.append(x)
             if tta:
                 views.append(np.ascontiguousarray(x[..., ::-1]))
-        out = sum(self._batched(x, batch_size) for x in views) / len(views)
+        out = np.mean([self._batched(x, batch_size) for x in views], axis=0)
         return with_temperature(out, self.card.temperature) if calibrated else out
 
     def _batched(self, x: np.ndarray, batch_size: int) -> np.ndarray:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ..errors import require
-from .rows import FrameRow
+from .rows import FrameRow, TrackedFaceRow
 
 Line = dict[str, Any]  # one table line: column name -> value (None where empty)
 
@@ -35,8 +35,8 @@ def lines(row: FrameRow, emotions: Sequence[str], smoothed: bool = False) -> lis
         x, y, w, h = f["box"]
         line = base | {"face": f["face"], "x": x, "y": y, "w": w, "h": h, "score": f["score"]}
         line |= {e: f["emotions"][e] for e in emotions}
-        if smoothed:
-            line |= {f"smoothed_{e}": f["smoothed"][e] for e in emotions}  # type: ignore[typeddict-item]
+        if smoothed:  # a video's rows: their faces are tracked ones
+            line |= {f"smoothed_{e}": cast(TrackedFaceRow, f)["smoothed"][e] for e in emotions}
         out.append(line | {"dominant": f["dominant"], "error": row["error"]})
     return out
 

@@ -121,6 +121,11 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         "feedback that becomes training data.",
         docs_url=None,  # add_docs serves /docs and /redoc with their files from this server, not a CDN
         redoc_url=None,
+        exception_handlers={
+            EmopyError: _emopy_error,
+            HTTPException: _http_error,
+            RequestValidationError: _validation_error,
+        },
     )
     app.dependency_overrides[get_settings] = lambda: settings
     app.state.decoder = Decoder(settings)
@@ -131,9 +136,6 @@ def create_app(settings: Settings | None = None, predictor: Predictor | None = N
         TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts()
     )  # DNS rebinding stops here, before anything else runs
     app.add_middleware(SecurityHeaders)  # outermost: every answer has the headers, the Host check's 400 too
-    app.add_exception_handler(EmopyError, _emopy_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
     for router in (predict.router, ws.router, feedback.router, images.router, stories.router, health.router):
         app.include_router(router)
     add_docs(app)

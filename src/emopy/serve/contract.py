@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from starlette.routing import Match, Mount
@@ -53,12 +54,14 @@ def document(app: FastAPI, body_codes: Iterable[int]) -> None:
     those with a body; FastAPI's 422 body, a list the server never sends, becomes ErrorOut."""
     build, body_codes = app.openapi, sorted(set(body_codes))
 
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            _complete(build(), body_codes)
-        return app.openapi_schema
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()  # FastAPI keeps it as app.openapi_schema
+        _complete(spec, body_codes)
+        return spec
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI documents this way to extend the schema
 
 
 def _complete(spec: dict, body_codes: list[int]) -> None:

@@ -26,8 +26,9 @@ def unwrap(addr: IPAddress) -> IPAddress:
     """The IPv4 address an IPv6 address carries (IPv4-mapped, IPv4-compatible, NAT64, 6to4), else the address itself."""
     if addr.version == 4:
         return addr
-    if addr.ipv4_mapped or addr.sixtofour:
-        return addr.ipv4_mapped or addr.sixtofour
+    carried = addr.ipv4_mapped or addr.sixtofour
+    if carried is not None:
+        return carried
     if addr in NAT64 or int(addr) >> 32 == 0:  # 64:ff9b::a.b.c.d and the deprecated ::a.b.c.d
         return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
     return addr
@@ -64,7 +65,7 @@ async def resolve_public(url: httpx.URL) -> IPAddress:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError, ValueError) as exc:
         raise FetchError(f"image_url host {host[:100]!r} cannot be resolved ({exc})") from None
-    addrs = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addrs = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]  # host text: IPv4 or IPv6
     for addr in addrs:
         if not is_public(addr):
             raise FetchError(f"image_url host {host!r} resolves to {addr}, a non-public address; refused")

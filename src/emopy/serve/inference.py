@@ -129,9 +129,13 @@ def predict_and_record(image: np.ndarray, opts: PredictOptions, predictor: Predi
         FaceOut(**f.to_row(i), crop_base64=b64(c, ".png") if opts.crop_faces else None)
         for i, (f, c) in enumerate(zip(pred.faces, pred.crops))
     ]
-    source = opts.image_url if isinstance(opts, PredictJSON) else None
+    frame = frame_row(opts.image_url if isinstance(opts, PredictJSON) else None, None, None)
     return PredictOut(
-        **(frame_row(source, None, None) | {"faces": faces}),
+        source=frame["source"],
+        frame=frame["frame"],
+        time_s=frame["time_s"],
+        faces=faces,  # the frame row's, with crops
+        error=frame["error"],
         image_id=row.id,
         model=pred.model,
         width=row.width,

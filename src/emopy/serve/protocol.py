@@ -50,6 +50,7 @@ class BoundedH11Protocol(H11Protocol):
         self.head_timeout_s = get_settings().head_timeout_s
         self.head_timer: asyncio.TimerHandle | None = None
 
+    # asyncio's Protocol takes any BaseTransport; uvicorn's H11Protocol narrows it to Transport with this same ignore
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the head deadline at accept: a socket that never sends is closed too."""
         super().connection_made(transport)

@@ -111,7 +111,16 @@ class LiveStory(LiveSession):
         return time.monotonic() - self.t0
 
     def start(self) -> list[dict]:
-        return [self.segment()]
+        return [self.playing()]
+
+    def playing(self) -> dict:
+        """The message for what plays now: the segment, or the story's end once there is none."""
+        return self.segment() or {
+            "type": "end",
+            "title": self.story.title,
+            "path": self.player.path,
+            "steps": [s.to_dict() for s in self.player.steps],
+        }
 
     def segment(self) -> dict | None:
         """The message announcing the segment now playing (None once the story has ended)."""
@@ -144,17 +153,7 @@ class LiveStory(LiveSession):
                 msgs.append({"type": "calibrated", **self.viewer.end()})
             else:
                 self.viewer.begin()
-        nxt = self.segment()
-        return msgs + [
-            nxt
-            if nxt
-            else {
-                "type": "end",
-                "title": self.story.title,
-                "path": self.player.path,
-                "steps": [s.to_dict() for s in self.player.steps],
-            }
-        ]
+        return msgs + [self.playing()]
 
     def tick(self) -> list[dict]:
         """Advance to now; messages for whatever ended."""

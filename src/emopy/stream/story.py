@@ -275,8 +275,9 @@ class StoryPlayer:
         """Story time at which the current segment ends."""
         return self.start + self.story.segments[self.current].duration if self.current else self.start
 
-    def _finish_segment(self) -> Step:
-        sid, seg = self.current, self.story.segments[self.current]
+    def _finish_segment(self, sid: str) -> Step:
+        """End segment `sid` (the current one): decide where to go, record its step and move on."""
+        seg = self.story.segments[sid]
         end = self.end
         decision = None
         if seg.decision:
@@ -296,7 +297,7 @@ class StoryPlayer:
         """Move the clock to t without a sample (a live player's timer); returns the steps completed by then."""
         done = []
         while self.current is not None and t >= self.end:
-            done.append(self._finish_segment())
+            done.append(self._finish_segment(self.current))
         return done
 
     def feed(self, t: float, emotions: Mapping[str, float] | None) -> list[Step]:
@@ -317,7 +318,7 @@ class StoryPlayer:
         """Play the rest with no more samples (decisions fall back to their defaults)."""
         done = []
         while self.current is not None:
-            done.append(self._finish_segment())
+            done.append(self._finish_segment(self.current))
         return done
 
 

@@ -41,20 +41,24 @@ class IoUTracker:
         pairs = sorted(
             ((iou(b, tr.box), k, i) for k, b in enumerate(boxes) for i, tr in self.tracks.items()), reverse=True
         )
-        ids: list[int | None] = [None] * len(boxes)
+        matched: dict[int, int] = {}  # box index: track id
         used: set[int] = set()
         for score, k, i in pairs:
             if score < self.min_iou:
                 break
-            if ids[k] is None and i not in used:
-                ids[k] = i
+            if k not in matched and i not in used:
+                matched[k] = i
                 used.add(i)
+        ids: list[int] = []
         for k, b in enumerate(boxes):
-            if ids[k] is None:
-                ids[k] = self._next
+            tid = matched.get(k)
+            if tid is None:
+                tid = self._next
                 self._next += 1
-            self.tracks[ids[k]] = Track(ids[k], tuple(map(float, b)), t)
-        return ids  # type: ignore[return-value]
+            x, y, w, h = map(float, b)
+            self.tracks[tid] = Track(tid, (x, y, w, h), t)
+            ids.append(tid)
+        return ids
 
     def ended(self, t: float) -> list[int]:
         """Ids of tracks that have not been matched within `max_age` seconds of `t`."""

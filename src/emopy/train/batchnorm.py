@@ -6,13 +6,16 @@ from collections.abc import Iterable
 
 from ..errors import require
 
-torch = require("torch", "train")
-nn = torch.nn
+require("torch", "train")
+import torch
+from torch import nn
+
+BatchNorm = nn.modules.batchnorm._BatchNorm  # the base of BatchNorm1d, 2d and 3d
 
 
-def batch_norms(model: nn.Module) -> list[nn.Module]:
+def batch_norms(model: nn.Module) -> list[BatchNorm]:
     """Every batch-norm layer of `model`, whatever its dimension."""
-    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    return [m for m in model.modules() if isinstance(m, BatchNorm)]
 
 
 @torch.no_grad()
@@ -25,12 +28,15 @@ def recentre_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor]) -> No
     """
     # only those whose scale and shift can absorb the change
     norms = [m for m in batch_norms(model) if m.affine and m.track_running_stats]
-    sums: dict[nn.Module, list[torch.Tensor]] = {}
+    sums: dict[nn.Module, tuple[int, torch.Tensor, torch.Tensor]] = {}  # count, sum, sum of squares per channel
 
     def collect(module: nn.Module, inputs: tuple[torch.Tensor, ...], _output: torch.Tensor) -> None:
         x = inputs[0].transpose(0, 1).reshape(inputs[0].shape[1], -1).double()
-        n, s, ss = sums.get(module, [0, 0.0, 0.0])
-        sums[module] = [n + x.shape[1], s + x.sum(1), ss + (x * x).sum(1)]
+        n, s, ss = x.shape[1], x.sum(1), (x * x).sum(1)
+        if module in sums:
+            n0, s0, ss0 = sums[module]
+            n, s, ss = n0 + n, s0 + s, ss0 + ss
+        sums[module] = (n, s, ss)
 
     hooks = [m.register_forward_hook(collect) for m in norms]
     was_training = model.training
@@ -43,12 +49,14 @@ def recentre_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor]) -> No
             h.remove()
         model.train(was_training)
     for m in (m for m in norms if m in sums):  # a batch norm no batch reached keeps its statistics
+        running_mean, running_var = m.running_mean, m.running_var
+        assert running_mean is not None and running_var is not None  # track_running_stats registers both
         n, s, ss = sums[m]
         mean = s / n
         var = (ss / n - mean * mean).clamp_min(0)
-        old_std = (m.running_var.double() + m.eps).sqrt()
+        old_std = (running_var.double() + m.eps).sqrt()
         new_std = (var + m.eps).sqrt()
-        m.bias.add_((m.weight.double() * (mean - m.running_mean.double()) / old_std).to(m.bias.dtype))
+        m.bias.add_((m.weight.double() * (mean - running_mean.double()) / old_std).to(m.bias.dtype))
         m.weight.mul_((new_std / old_std).to(m.weight.dtype))
-        m.running_mean.copy_(mean)
-        m.running_var.copy_(var)
+        running_mean.copy_(mean)
+        running_var.copy_(var)

@@ -57,7 +57,7 @@ def load_columns(root: Path) -> dict[str, Faces]:
     sets = {"fer2013": load_dataset(fer_csv), "ferplus": load_dataset(fer_csv, ferplus_labels=votes)}
     out = {}
     for column, (name, split) in COLUMNS.items():
-        if name == "ckplus48":
+        if split is None:  # CK+48: image folders without splits
             ds = load_image_folders(ck).subset(CK_SIX)
         else:
             ds = sets[name].select_split(split)

@@ -43,7 +43,7 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
     }
 
 
-def dataset_probs(clf: Classifier, ds: Dataset, emotions=None, tta: bool = False, calibrated: bool = True):
+def dataset_probs(clf: Classifier, ds: Dataset, emotions=None, tta: bool | str = False, calibrated: bool = True):
     """(labels, true indices, probabilities, kept mask) for every image of `ds` whose label the model (or
     `emotions`) covers."""
     labels = resolve_many(emotions) if emotions else list(clf.labels)
@@ -61,7 +61,7 @@ def dataset_probs(clf: Classifier, ds: Dataset, emotions=None, tta: bool = False
     return labels, truth, probs, keep
 
 
-def evaluate_dataset(clf: Classifier, ds: Dataset, emotions=None, tta: bool = False) -> dict:
+def evaluate_dataset(clf: Classifier, ds: Dataset, emotions=None, tta: bool | str = False) -> dict:
     """Score `clf` on every image of `ds` whose label the model (or `emotions`) covers."""
     labels, truth, probs, keep = dataset_probs(clf, ds, emotions, tta)
     pred = probs.argmax(1) if len(probs) else np.zeros(0, np.int64)
@@ -122,11 +122,8 @@ def card_fields(
     """What a model card measures: metrics (val, test, test with flip TTA; ECE after calibration; with `balance`,
     accuracy under that prior correction), the temperature fitted on `val` and the per-viewer calibration reference;
     plus the full test result."""
-    raw = {
-        key: dataset_probs(clf, ds, calibrated=False)
-        for key, ds in (("val", val), ("test", test))
-        if ds is not None and len(ds)
-    }
+    sets = {key: ds for key, ds in (("val", val), ("test", test)) if ds is not None and len(ds)}
+    raw = {key: dataset_probs(clf, ds, calibrated=False) for key, ds in sets.items()}
     temperature, reference, metrics, full = 1.0, {}, {}, None
     if "val" in raw:
         labels, truth, probs, _ = raw["val"]
@@ -151,7 +148,7 @@ def card_fields(
             }
         if key == "test":
             full = m
-            tta = dataset_probs(clf, test, tta=True, calibrated=False)[2]
+            tta = dataset_probs(clf, sets[key], tta=True, calibrated=False)[2]
             metrics["test_flip_tta"] = {
                 "accuracy": round(score(truth, tta.argmax(1), labels)["accuracy"], 4),
                 "n": m["n"],
@@ -176,7 +173,7 @@ def evaluate(
     ferplus_labels=None,
     split: str | None = None,
     emotions=None,
-    tta: bool = False,
+    tta: bool | str = False,
 ) -> dict:
     """`emopy evaluate`: load data (one split; PrivateTest by default), run the ONNX model, score."""
     clf = Classifier(model)

@@ -13,9 +13,11 @@ from .._version import __version__
 from ..cards import ModelCard, write_card
 from ..errors import require
 
-torch = require("torch", "train")
-onnx = require("onnx", "train")
-from torch import nn  # noqa: E402
+require("torch", "train")
+require("onnx", "train")
+import onnx
+import torch
+from torch import nn
 
 
 class ExportWrapper(nn.Module):
@@ -48,7 +50,8 @@ def export_onnx(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model = model.eval().to(memory_format=torch.contiguous_format)
+    # Module.to documents the memory_format keyword; torch's overloads of it leave it out
+    model = model.eval().to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
     start, stop = head_slice or (0, len(card.labels))
     wrapper = ExportWrapper(model, start, stop, card.mean, card.std).eval()
     s = card.input_size

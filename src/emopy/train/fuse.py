@@ -78,7 +78,8 @@ def _merge_shared(nodes: list, inits: list, outputs: Sequence[str]) -> tuple[lis
     """Merge identical initializers and then identical nodes (same op, inputs, attributes), drop what no output
     needs: members that share a trunk run it once."""
     alias: dict[str, str] = {}
-    kept_inits, by_content = [], {}
+    kept_inits = []
+    by_content: dict[tuple[int, tuple[int, ...], str], str] = {}  # (type, shape, sha256): first name
     for t in inits:
         key = (t.data_type, tuple(t.dims), hashlib.sha256(numpy_helper.to_array(t).tobytes()).hexdigest())
         if key in by_content:
@@ -90,11 +91,11 @@ def _merge_shared(nodes: list, inits: list, outputs: Sequence[str]) -> tuple[lis
     merged = []
     for n in nodes:
         n.input[:] = [alias.get(i, i) for i in n.input]
-        key = (n.domain, n.op_type, tuple(n.input), tuple(a.SerializeToString() for a in n.attribute))
-        if key in seen:
-            alias.update(zip(n.output, seen[key]))
+        node_key = (n.domain, n.op_type, tuple(n.input), tuple(a.SerializeToString() for a in n.attribute))
+        if node_key in seen:
+            alias.update(zip(n.output, seen[node_key]))
             continue
-        seen[key] = list(n.output)
+        seen[node_key] = list(n.output)
         merged.append(n)
     needed, kept = set(outputs), []
     for n in reversed(merged):

@@ -60,7 +60,9 @@ def quantize_model(
     outliers). With `val`/`test`, the copy's card gets its own measured metrics (as `emopy train` records them).
     """
     check_method(method)
-    q = require("onnxruntime.quantization", "train")
+    require("onnxruntime.quantization", "train")
+    from onnxruntime import quantization as q
+
     clf = Classifier(src)
     x = clf.preprocess(calibration)
     batches = iter([{"pixels": x[i : i + batch]} for i in range(0, len(x), batch)])

@@ -33,9 +33,12 @@ class Head:
 def head_from(ds: Dataset, name: str, soft: bool = False, ids: np.ndarray | None = None) -> Head:
     """A head from `ds`; when `ids` is given, aligned to those record ids (absent ones masked)."""
     c = len(ds.label_names)
-    if soft and ds.votes is None:
+    if not soft:
+        dist = np.eye(c, dtype=np.float32)[ds.labels]
+    elif ds.votes is None:
         raise ConfigError(f"soft labels were asked for, but {ds.source} has no vote distributions")
-    dist = ds.votes.astype(np.float32) if soft else np.eye(c, dtype=np.float32)[ds.labels]
+    else:
+        dist = ds.votes.astype(np.float32)
     if ids is None:
         return Head(name, ds.label_names, dist, np.ones(len(ds), bool), ds.labels.copy())
     if ds.ids is None:

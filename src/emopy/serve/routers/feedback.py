@@ -51,8 +51,9 @@ def export_feedback(session: Annotated[Session, Depends(get_session)]) -> Respon
     writer.writerow(["feedback_id", "image_id", "face", "emotion", "created_at", "file"])
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for fb, face in rows:
-            name = f"{fb.emotion}/{fb.id}.png" if face.crop is not None else ""
-            if name:
+            name = ""
+            if face.crop is not None:
+                name = f"{fb.emotion}/{fb.id}.png"
                 zf.writestr(name, face.crop)
             writer.writerow([fb.id, face.image_id, face.index, fb.emotion, fb.created_at.isoformat(), name])
         zf.writestr("feedback.csv", table.getvalue())
