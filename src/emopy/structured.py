@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 
 def read_mapping(path: Path, what: str, error: type[Exception]) -> Any:
@@ -27,7 +28,7 @@ def read_mapping(path: Path, what: str, error: type[Exception]) -> Any:
         raise error(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from None
 
 
-def field_errors(exc: ValidationError, explain: Callable[[dict], str | None] = lambda _: None) -> list[str]:
+def field_errors(exc: ValidationError, explain: Callable[[ErrorDetails], str | None] = lambda _: None) -> list[str]:
     """One "field.path: problem" line per error (a whole-object check names its fields itself); `explain` may
     replace an error's message (e.g. name the closest real field)."""
     lines = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -12,6 +12,8 @@ from typer.core import TyperGroup
 from .._version import __version__
 from ..errors import MissingExtraError
 from ..registry import Entry
+
+E = TypeVar("E", bound=Entry)
 
 if TYPE_CHECKING:  # the context Click hands a group (typer.Context, a subclass, is the one callbacks receive)
     from typer._click import Context
@@ -61,7 +63,7 @@ def fail(exc: Exception) -> NoReturn:
     raise typer.Exit(2)
 
 
-def echo_entries(entries: Iterable[Entry], column: Callable[[Entry], str] | None = None) -> None:
+def echo_entries(entries: Iterable[E], column: Callable[[E], str] | None = None) -> None:
     """One line per registry entry: name, `column` if given, description, and what to install where it is missing."""
     for entry in entries:
         missing = entry.missing()

@@ -102,7 +102,10 @@ def load_ferplus_folders(root: str | Path, *, strict: bool = False, size: int = 
     import cv2
 
     skips = SkipCounter(str(root), strict)
-    images, raws, splits, ids = [], [], [], []
+    images: list[np.ndarray] = []
+    raws: list = []
+    splits: list[str] = []
+    ids: list[int] = []
     for folder, split in FOLDER_SPLITS.items():
         label_file = root / folder / "label.csv"
         if not label_file.exists():

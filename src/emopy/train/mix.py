@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ..errors import require
 
-torch = require("torch", "train")
+require("torch", "train")
+import torch  # noqa: E402
 
 
 def mix_batch(x: torch.Tensor, mixup: float, cutmix: float) -> tuple[torch.Tensor, torch.Tensor, float]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from ..emotions import resolve, resolve_many
 from ..errors import ConfigError
@@ -64,6 +65,12 @@ class Data(_Group):
     merges: dict[str, str] = {}  # single-head runs: classes merged after the subset, e.g. {disgust: anger}
     frames: int = Field(3, ge=1)  # frames per window (sequence models)
     limit: int = Field(0, ge=0)  # only the first N images of each split (quick runs); 0 = all
+
+    def dataset(self) -> str:
+        """The dataset path; a ConfigError when the recipe names none (a recipe may leave it to --data)."""
+        if self.path is None:
+            raise ConfigError("data.path: no dataset; give --data or data.path in the recipe")
+        return self.path
 
     @field_validator("emotions", "heads", mode="before")
     @classmethod
@@ -356,7 +363,7 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
 # ---- helpers ---------------------------------------------------------------------------------------
 def _dotted(tree: Mapping[str, Any]) -> dict[str, Any]:
     """A dumped recipe as {"group.field": value}; free-form dicts (model.args, data.merges) stay values."""
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in tree.items():
         if isinstance(Recipe.model_fields[k].default, BaseModel):
             out |= {f"{k}.{field}": x for field, x in v.items()}
@@ -370,7 +377,7 @@ def field_names() -> list[str]:
     return list(_dotted(Recipe().model_dump()))
 
 
-def _unknown_field(error: dict) -> str | None:
+def _unknown_field(error: ErrorDetails) -> str | None:
     """The message for a field that does not exist: the closest real ones."""
     if error["type"] != "extra_forbidden":
         return None

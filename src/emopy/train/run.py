@@ -26,17 +26,20 @@ from .trainer import Trainer, refuse_another_run  # noqa: E402
 def build_heads(data: Data) -> tuple[np.ndarray, np.ndarray, list[Head], Dataset]:
     """Images, split and heads for training as the recipe's `data` says: one head, or the fer2013 and ferplus
     heads of a joint model; the first `limit` images of each split when a limit is set."""
+    path = data.dataset()
     if data.heads and len(data.heads) > 1:
-        base = load_dataset(data.path, kind="fer2013", emotions=data.emotions)
-        plus = load_dataset(data.path, ferplus_labels=data.ferplus_labels, emotions=data.emotions)
+        base = load_dataset(path, kind="fer2013", emotions=data.emotions)
+        plus = load_dataset(path, ferplus_labels=data.ferplus_labels, emotions=data.emotions)
         by_name = {"fer2013": (base, False), "ferplus": (plus, data.soft_labels)}
         images, split, ds = base.images, base.split, base
         heads = [head_from(by_name[h][0], h, by_name[h][1], ids=base.ids) for h in data.heads]
     else:
-        ds = load_dataset(data.path, ferplus_labels=data.ferplus_labels, emotions=data.emotions, frames=data.frames)
+        ds = load_dataset(path, ferplus_labels=data.ferplus_labels, emotions=data.emotions, frames=data.frames)
         ds = split_by_group(ds.merge(data.merges) if data.merges else ds)
         name = data.heads[0] if data.heads else ("ferplus" if data.ferplus_labels else "emotions")
         images, split, heads = ds.images, ds.split, [head_from(ds, name, data.soft_labels)]
+    if split is None:
+        raise ConfigError(f"{path}: the dataset has no training/validation split")
     if data.limit:
         idx = first_per_split(split, data.limit)
         images, split, heads = images[idx], split[idx], [h.take(idx) for h in heads]
@@ -53,8 +56,7 @@ def preflight(recipe: Recipe) -> None:
     starting weights and teachers found, native bf16 where asked for."""
     from ..cards import resolve_model
 
-    if recipe.data.path is None:
-        raise ConfigError("data.path: no dataset; give --data or data.path in the recipe")
+    recipe.data.dataset()
     sources = [("model.init", recipe.model.init)] if recipe.model.init else []
     for field, name in sources + [("distillation.teachers", t) for t in recipe.distillation.teachers]:
         try:

@@ -9,19 +9,24 @@ from contextlib import contextmanager
 from ..errors import require
 from .batchnorm import batch_norms
 
-torch = require("torch", "train")
-nn = torch.nn
+require("torch", "train")
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 
 @contextmanager
 def ascended(model: nn.Module, rho: float) -> Iterator[None]:
     """Move the weights by `rho` along their current gradient (normalised), hold batch-norm running statistics still
     (the batch was counted in the first pass), and put both back on exit; gradients taken inside are SAM's."""
-    params = [p for p in model.parameters() if p.grad is not None]
-    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
+    params, grads = [], []
+    for p in model.parameters():
+        if p.grad is not None:
+            params.append(p)
+            grads.append(p.grad)
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
     scale = rho / (float(norm) + 1e-12)
     with torch.no_grad():
-        shifts = [p.grad * scale for p in params]
+        shifts = [g * scale for g in grads]
         for p, e in zip(params, shifts, strict=True):
             p.add_(e)
     norms = batch_norms(model)

@@ -18,7 +18,8 @@ import numpy as np
 from ..errors import ConfigError, require
 from .recipe import Recipe, from_stored
 
-torch = require("torch", "train")
+require("torch", "train")
+import torch  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from ..data.augment import build_augment  # noqa: E402
@@ -248,8 +249,8 @@ class Trainer:
         """This process's training images for the epoch: all of them shuffled, or its DistributedSampler shard."""
         if not self.world.distributed:
             return np.random.default_rng([self.recipe.optimisation.seed, self.epoch]).permutation(self.train_idx)
-        sampler = torch.utils.data.DistributedSampler(
-            range(len(self.train_idx)),
+        sampler: torch.utils.data.DistributedSampler[int] = torch.utils.data.DistributedSampler(
+            range(len(self.train_idx)),  # type: ignore[arg-type]  # it only takes len() of a sequence
             num_replicas=self.world.size,
             rank=self.world.rank,
             shuffle=True,
@@ -290,8 +291,8 @@ class Trainer:
             total += loss.item() * len(idx)
             n += len(idx)
             bar.set_postfix(loss=f"{total / n:.3f}")
-        total, n = distributed.all_sum([total, n])
-        return total / max(n, 1)
+        total, seen = distributed.all_sum([total, n])
+        return total / max(seen, 1)
 
     def batch_loss(self, x: torch.Tensor, idx: np.ndarray, partner: torch.Tensor, lam: float) -> torch.Tensor:
         """The training loss of one (possibly mixed) batch, forward pass included."""

@@ -41,7 +41,7 @@ class ONetLandmarker:
         rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB if image.ndim == 2 else cv2.COLOR_BGR2RGB)
         # the box (anywhere, even partly outside the image) -> 48 x 48, zero padding as MTCNN does
         crops = [
-            warp_crop(rgb, [[48 / w, 0, -x * 48 / w], [0, 48 / h, -y * 48 / h]], 48, cv2.BORDER_CONSTANT)
+            warp_crop(rgb, np.array([[48 / w, 0, -x * 48 / w], [0, 48 / h, -y * 48 / h]]), 48, cv2.BORDER_CONSTANT)
             for x, y, w, h in boxes
         ]
         # MTCNN's nets were trained on transposed images (x and y swapped), NHWC, scaled to [-1, 1]
