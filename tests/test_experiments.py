@@ -131,8 +131,8 @@ def test_report_and_bad_options(cli, exp, smoke_data, tmp_path):
     _, out, docs = exp("ablations", "--rows", "default")
     res = cli("experiments", "report", "--out", out, "--docs", tmp_path)
     assert res.exit_code == 0 and (tmp_path / "experiments.md").exists()
-    res = cli("experiments", "run", "subsets", "--data", smoke_data, "--out", out, "--archs", "ResNet", *SMOKE)
-    assert res.exit_code == 2 and "unknown architecture" in res.output
+    res = cli("experiments", "run", "subsets", "--data", smoke_data, "--out", out, "--archs", "vgg_smal", *SMOKE)
+    assert res.exit_code == 2 and "unknown architecture 'vgg_smal'; did you mean vgg_small" in res.output
     res = cli(
         "experiments",
         "run",

@@ -21,6 +21,8 @@ EmopyError                      root of everything emopy raises on purpose
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from types import ModuleType
 
 
@@ -64,6 +66,17 @@ class UnknownNameError(EmopyError, KeyError, ValueError):
 
 
 UnknownModelError = UnknownNameError  # its name while only architectures had a registry
+
+
+def did_you_mean(name: str, known: Sequence[str], n: int = 3) -> str:
+    """ "; did you mean a, b?" with the names in `known` closest to `name`, or "" (every unknown-name message)."""
+    close = difflib.get_close_matches(name, list(known), n=n, cutoff=0.4)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def unknown_name(kind: str, name: str, known: Sequence[str]) -> UnknownNameError:
+    """The error for a `kind` called `name` that is not among `known`: the closest names, then all of them."""
+    return UnknownNameError(f"unknown {kind} {name!r}{did_you_mean(name, known)} (choose from: {', '.join(known)})")
 
 
 class PayloadTooLarge(EmopyError, ValueError):

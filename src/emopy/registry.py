@@ -6,14 +6,13 @@ imports the target, PyTorch or any other optional dependency; `load` imports it.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .errors import EmopyError, MissingExtraError, UnknownNameError
+from .errors import EmopyError, MissingExtraError, unknown_name
 
 
 @dataclass(frozen=True)
@@ -67,9 +66,7 @@ class Registry(Generic[E]):
     def get(self, name: str) -> E:
         """The entry called `name`; an unknown name raises UnknownNameError with the closest names."""
         if name not in self._entries:
-            close = difflib.get_close_matches(name, self.names(), n=3, cutoff=0.4)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise UnknownNameError(f"unknown {self.kind} {name!r}{hint} (choose from: {', '.join(self.names())})")
+            raise unknown_name(self.kind, name, self.names())
         return self._entries[name]
 
     def load(self, name: str) -> Any:

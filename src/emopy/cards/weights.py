@@ -4,13 +4,12 @@ a miss."""
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import ModelFileError
+from ..errors import ModelFileError, did_you_mean
 from .card import ModelCard
 from .files import read_sidecar
 
@@ -79,10 +78,9 @@ def get_weights(name: str) -> Weights:
 
 def _unknown(name: str) -> ModelFileError:
     """The error for a name that is neither shipped nor a file, with the closest shipped names."""
-    close = difflib.get_close_matches(name, names(), n=3, cutoff=0.4)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
     return ModelFileError(
-        f"unknown model {name!r}{hint} (shipped: {', '.join(names())}; or give a path to an .onnx file)"
+        f"unknown model {name!r}{did_you_mean(name, names())} "
+        f"(shipped: {', '.join(names())}; or give a path to an .onnx file)"
     )
 
 

@@ -119,10 +119,10 @@ def parse_subsets(text: str | None) -> list[tuple[str, ...]]:
 
 def parse_names(text: str | None, known, what: str) -> list[str]:
     """A comma list checked against `known` (None -> all of them)."""
-    from ..errors import ConfigError
+    from ..errors import unknown_name
 
     names = [n.strip() for n in text.split(",") if n.strip()] if text else list(known)
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ConfigError(f"unknown {what} {unknown}; choose from {', '.join(known)}")
+    for n in names:
+        if n not in known:
+            raise unknown_name(what, n, list(known))
     return names

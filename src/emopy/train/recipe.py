@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 
 from ..emotions import resolve, resolve_many
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from ..models import MODELS, model_info
 from ..portable import portable
 from ..structured import field_errors, read_mapping
@@ -338,9 +338,10 @@ def recipe_path(name: str) -> Path:
     if shipped.is_file():
         return shipped
     known = shipped_recipes()
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.4)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise ConfigError(f"unknown recipe {name!r}{hint} (shipped: {', '.join(known)}; or give a .yaml/.json file)")
+    raise ConfigError(
+        f"unknown recipe {name!r}{did_you_mean(name, known, n=1)} "
+        f"(shipped: {', '.join(known)}; or give a .yaml/.json file)"
+    )
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
