@@ -122,8 +122,9 @@ def baselines_cmd(
         str | None, typer.Option(help="Comma list of hog-svm, cnn-embedding-svm (default: both).")
     ] = None,
     backbone: Annotated[
-        str, typer.Option(help="Shipped model name (or vgg_small .onnx/.pt) whose features feed the embedding SVM.")
-    ] = "fer2013",
+        str,
+        typer.Option(help="A vgg_small model (shipped name, .onnx or .pt) whose features feed the embedding SVM."),
+    ] = "default",
 ) -> None:
     """HOG + linear SVM and CNN embeddings + linear SVM on the 7 FER2013 classes (--epochs is unused)."""
     from ..experiments.baselines import METHODS, plan_baselines
