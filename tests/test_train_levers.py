@@ -27,6 +27,13 @@ def sets(*assignments: str) -> list[str]:
     return [x for a in assignments for x in ("--set", a)]
 
 
+def refused(cli, data, out, *assignments: str) -> str:
+    """The output of `emopy train` on `data` with these recipe fields, which must stop it before any run folder."""
+    res = cli("train", "--arch", "vgg_small", "--data", data, *sets(*assignments), "--out", out)
+    assert res.exit_code == 2 and not out.exists(), res.output
+    return res.output
+
+
 def test_crop_flip_erase_take_windows_of_the_padded_image():
     torch.manual_seed(0)
     x = torch.arange(48 * 48, dtype=torch.float32).view(1, 1, 48, 48).repeat(64, 1, 1, 1) / 2304
@@ -168,18 +175,7 @@ def test_average_init_exports_the_midpoint_of_start_and_fine_tuned_weights(cli, 
     assert card["training"]["recipe"]["averaging"]["average_init"] == 0.5 and card["metrics"]["test"]["accuracy"] >= 0.9
     res = cli("export", out, "--average-init", 1.5)
     assert res.exit_code == 2 and "averaging.average_init: Input should be less than 1" in res.output
-    res = cli(
-        "train",
-        "--arch",
-        "vgg_small",
-        "--data",
-        blob_folders,
-        "--set",
-        "averaging.average_init=0.5",
-        "--out",
-        tmp_path / "no",
-    )
-    assert res.exit_code == 2 and "give model.init" in res.output and not (tmp_path / "no").exists()
+    assert "give model.init" in refused(cli, blob_folders, tmp_path / "no", "averaging.average_init=0.5")
 
 
 def test_init_from_another_architecture_is_refused(cli, blob_folders, tmp_path):
@@ -333,22 +329,8 @@ def test_train_with_sam_takes_a_different_step_from_the_same_batch(cli, blob_fol
     assert stats and all(torch.allclose(sam["model"][k], plain["model"][k], atol=1e-6) for k in stats)
     weights = [k for k in plain["model"] if k.endswith("weight")]
     assert any(not torch.allclose(sam["model"][k], plain["model"][k]) for k in weights)
-    res = cli(
-        "train",
-        "--arch",
-        "vgg_small",
-        "--data",
-        blob_folders,
-        "--set",
-        "regularisation.sam=-0.1",
-        "--out",
-        tmp_path / "bad",
-    )
-    assert (
-        res.exit_code == 2
-        and "regularisation.sam: Input should be greater than or equal to 0" in res.output
-        and not (tmp_path / "bad").exists()
-    )
+    bad = refused(cli, blob_folders, tmp_path / "bad", "regularisation.sam=-0.1")
+    assert "regularisation.sam: Input should be greater than or equal to 0" in bad
 
 
 def test_mixup_and_cutmix_blend_faces_in_the_shares_of_their_targets():
