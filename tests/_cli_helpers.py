@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+# recipe fields of a quick training smoke run: small batches, one thread, no ONNX export
+QUICK = ("--set", "optimisation.batch_size=16", "--set", "threads=1", "--set", "export=false")
+
 ABSENT = """
 import sys
 from importlib.machinery import PathFinder

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from _cli_helpers import run_without
+from _cli_helpers import QUICK, run_without
 
 pytest.importorskip("torch", reason="the training CLI needs emopy-fer[train] (torch)")
 
@@ -41,12 +41,7 @@ def test_train_subset_of_emotions(cli, blob_folders, tmp_path):
         "calm,happy",
         "--epochs",
         1,
-        "--set",
-        "optimisation.batch_size=16",
-        "--set",
-        "threads=1",
-        "--set",
-        "export=false",
+        *QUICK,
     )
     assert res.exit_code == 0, res.output
     assert json.loads((out / "run.json").read_text())["emotions"] == ["neutral", "happiness"]

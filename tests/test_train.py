@@ -11,6 +11,8 @@ import time
 import numpy as np
 import pytest
 
+from _cli_helpers import QUICK
+
 torch = pytest.importorskip("torch", reason="the training tests need emopy-fer[train] (torch)")
 onnx = pytest.importorskip("onnx", reason="the training tests need emopy-fer[train] (onnx)")
 
@@ -82,12 +84,7 @@ def test_killed_run_resumes(tmp_path, blob_folders, emopy_cmd):
         str(out),
         "--epochs",
         "8",
-        "--set",
-        "optimisation.batch_size=16",
-        "--set",
-        "threads=1",
-        "--set",
-        "export=false",
+        *QUICK,
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
