@@ -59,7 +59,3 @@ class IoUTracker:
             self.tracks[tid] = Track(tid, (x, y, w, h), t)
             ids.append(tid)
         return ids
-
-    def ended(self, t: float) -> list[int]:
-        """Ids of tracks that have not been matched within `max_age` seconds of `t`."""
-        return [i for i, tr in self.tracks.items() if t - tr.last_t > self.max_age]
